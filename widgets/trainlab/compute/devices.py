@@ -1,0 +1,47 @@
+"""Choosing the torch device and reading how much memory it has free."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from trainlab.compute.errors import SpecError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """CUDA if present, else Apple MPS, else the CPU; or the device asked for, if it exists."""
+    if preference not in DEVICE_CHOICES:
+        raise SpecError("device", f"must be one of {', '.join(DEVICE_CHOICES)}, not {preference!r}")
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if _mps_available() else "cpu")
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": _mps_available()}
+    if not available[preference]:
+        raise SpecError("device", f"{preference} was asked for but is not available here")
+    return torch.device(preference)
+
+
+def free_bytes(device: torch.device) -> int:
+    """Memory a new allocation on `device` can use now (a best estimate on the CPU)."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    if device.type == "mps":
+        return int(torch.mps.recommended_max_memory() - torch.mps.current_allocated_memory())
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

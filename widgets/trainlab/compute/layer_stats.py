@@ -1,0 +1,83 @@
+"""Per-layer summaries computed on the device: finite moments, histograms, dW statistics.
+
+Inputs are stacked as (L, K, N): L layers, K configurations of a sweep, N values each. Nothing
+here moves data to the host or reads a value back, so a CUDA pass runs without a sync until
+the caller copies the finished summaries out once.
+"""
+
+from __future__ import annotations
+
+import torch
+
+Tensor = torch.Tensor
+# The histogram of dL/dW is taken on a fixed random block of this many rows and columns of
+# each (Din, Dout) gradient; its mean and std use every entry (see weight_grad_moments).
+WEIGHT_GRAD_SAMPLE = 256
+
+
+def finite_only(x: Tensor) -> Tensor:
+    """x with every inf and NaN replaced by NaN, which the nan-aware reductions below skip."""
+    return x.where(torch.isfinite(x), torch.tensor(float("nan"), dtype=x.dtype, device=x.device))
+
+
+def finite_moments(clean: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Mean, population std and count of NaNs over the last axis of a finite_only tensor."""
+    mean = clean.nanmean(-1)
+    std = (clean - mean.unsqueeze(-1)).square().nanmean(-1).sqrt()
+    return mean, std, clean.isnan().sum(-1)
+
+
+def finite_range(clean: Tensor) -> tuple[Tensor, Tensor]:
+    """Per configuration (axis 1) the min and max over all layers' finite values, as (K,) each."""
+    flat = clean.transpose(0, 1).flatten(1)
+    lo = flat.nan_to_num(nan=float("inf")).amin(-1)
+    hi = flat.nan_to_num(nan=float("-inf")).amax(-1)
+    no_values = lo > hi
+    lo = torch.where(no_values, torch.zeros_like(lo), lo)
+    # A range of one value (all zeros, say) still needs a width to put bins in.
+    hi = torch.where(hi > lo, hi, lo + 1.0)
+    return lo, hi
+
+
+def symmetric_range(clean: Tensor) -> tuple[Tensor, Tensor]:
+    lo, hi = finite_range(clean)
+    half = torch.maximum(lo.abs(), hi.abs())
+    return -half, half
+
+
+def histograms(clean: Tensor, lo: Tensor, hi: Tensor, bins: int) -> Tensor:
+    """Counts (L, K, bins) of a finite_only tensor (L, K, N) on bins spanning [lo[k], hi[k]].
+
+    Every (layer, configuration) pair gets its own block of `bins` slots, so one torch.histc
+    call over the block positions counts them all; NaN (the non-finite values) counts nowhere.
+    """
+    layers, configs, _n = clean.shape
+    per_unit = (bins / (hi - lo)).view(1, configs, 1)
+    position = ((clean - lo.view(1, configs, 1)) * per_unit).clamp(0.0, bins - 0.5)
+    block = torch.arange(layers * configs, device=clean.device, dtype=clean.dtype).view(layers, configs, 1)
+    total = layers * configs * bins
+    counts = torch.histc(position + block * bins, bins=total, min=0, max=total)
+    return counts.view(layers, configs, bins)
+
+
+def weight_grad_moments(h_prev: Tensor, g_z: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and std of every entry of dL/dW = h_prev^T g_z for each configuration.
+
+    h_prev (K, B, Din) and g_z (K, B, Dout). Materializing the (Din, Dout) gradient would
+    cost a 4096 x 4096 write per layer; its sum and sum of squares follow from B x B Gram
+    matrices instead: sum = (h 1) . (g 1) and sum of squares = <h h^T, g g^T>.
+    """
+    din, dout = h_prev.shape[-1], g_z.shape[-1]
+    n = float(din * dout)
+    total = (h_prev.sum(-1).double() * g_z.sum(-1).double()).sum(-1)
+    gram_h = (h_prev @ h_prev.transpose(1, 2)).double()
+    gram_g = (g_z @ g_z.transpose(1, 2)).double()
+    squares = (gram_h * gram_g).sum(dim=(1, 2))
+    mean = total / n
+    return mean, (squares / n - mean.square()).clamp(min=0).sqrt()
+
+
+def weight_grad_sample(h_prev: Tensor, g_z: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
+    """The block dL/dW[rows][:, cols] for each configuration, flattened: (K, len(rows) * len(cols))."""
+    block = h_prev[..., rows].transpose(1, 2) @ g_z[..., cols]
+    return block.flatten(1)
