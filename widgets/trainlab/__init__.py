@@ -1,0 +1,11 @@
+"""trainlab: interactive, visual labs on how deep networks train.
+
+`from trainlab import InitExplorer` gives the initialization & normalization explorer;
+`trainlab.compute` is the pure-PyTorch layer behind it, usable from scripts.
+"""
+
+from trainlab.compute import NetworkSpec, PassResult, SpecError, run_pass, run_sweep
+from trainlab.ui.init_explorer import InitExplorer
+
+__version__ = "0.1.0"
+__all__ = ["InitExplorer", "NetworkSpec", "PassResult", "SpecError", "run_pass", "run_sweep"]

@@ -1,0 +1,84 @@
+"""`trainlab serve`: the labs as a standalone Voila app on this machine.
+
+Bound to 127.0.0.1 (the server has no authentication), notebook sources stripped, tracebacks
+hidden from users, and idle kernels culled: every page visit starts a kernel that holds the
+cached base matrices, and closing the tab does not stop it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import threading
+import time
+import webbrowser
+from pathlib import Path
+
+import trainlab
+
+CULL_IDLE_SECONDS = 600
+CULL_INTERVAL_SECONDS = 60
+
+
+def find_labs() -> Path | None:
+    """labs/ of the source checkout trainlab runs from, else ./labs."""
+    for candidate in (Path(trainlab.__file__).resolve().parents[2] / "labs", Path.cwd() / "labs"):
+        if (candidate / "index.ipynb").is_file():
+            return candidate
+    return None
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", default="8866", help="port to listen on, 1..65535 (default 8866)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    parser.add_argument("--labs", default=None, help="folder of lab notebooks (default: the repository's labs/)")
+
+
+def voila_command(labs: Path, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "voila", str(labs),
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        "--theme=light",
+        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
+        f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
+        "--MappingKernelManager.cull_connected=False",
+        "--no-browser",
+    ]
+
+
+def _open_when_up(url: str, port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                webbrowser.open(url)
+                return
+        time.sleep(0.25)
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        port = int(args.port)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        sys.stderr.write(f"trainlab: error: --port: must be a whole number from 1 to 65535, not {args.port!r}\n")
+        return 2
+    labs = Path(args.labs) if args.labs else find_labs()
+    if labs is None or not (labs / "index.ipynb").is_file():
+        where = args.labs or "the repository or the current folder"
+        sys.stderr.write(f"trainlab: error: --labs: no labs/index.ipynb found in {where}\n")
+        return 2
+    url = f"http://127.0.0.1:{port}/voila/render/index.ipynb"
+    print(f"trainlab: serving {labs} at {url}", flush=True)
+    if not args.no_browser:
+        threading.Thread(target=_open_when_up, args=(url, port), daemon=True).start()
+    try:
+        return subprocess.call(voila_command(labs, port))
+    except KeyboardInterrupt:
+        return 0

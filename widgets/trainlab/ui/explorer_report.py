@@ -1,0 +1,74 @@
+"""The explorer's text parts: the per-layer table and the status line with its notices."""
+
+from __future__ import annotations
+
+import html
+import math
+
+from trainlab.compute import PassResult
+
+NOTICE_STYLES = {
+    "error": "background:#fde8e8;border-left:4px solid #c81e1e;color:#771d1d",
+    "warning": "background:#fdf6b2;border-left:4px solid #c27803;color:#723b13",
+    "info": "background:#e1effe;border-left:4px solid #1c64f2;color:#1e429f",
+}
+
+
+def _num(x: float | None, percent: bool = False) -> str:
+    if x is None:
+        return "—"
+    if not math.isfinite(x):
+        return "nan" if math.isnan(x) else "inf"
+    return f"{100 * x:.0f}%" if percent else f"{x:.3g}"
+
+
+def layer_table(result: PassResult) -> str:
+    head = ("layer", "mean", "std", "theory std", "saturated", "dead", "inf/NaN", "dL/dh std", "dL/dW std")
+    rows = []
+    for layer in result.layers:
+        cells = (
+            str(layer.layer), _num(layer.mean), _num(layer.std), _num(layer.theory_std),
+            _num(layer.saturated_fraction, True), _num(layer.dead_fraction, True),
+            f"<b style='color:#c81e1e'>{layer.nonfinite}</b>" if layer.nonfinite else "0",
+            _num(layer.grad_std), _num(layer.weight_grad_std),
+        )
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    header = "<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
+    return ("<table class='trainlab-table'>" + header + "".join(rows) + "</table>")
+
+
+def notices_for(result: PassResult) -> list[tuple[str, str]]:
+    """What a student should not miss in this result, as (level, text)."""
+    notes = []
+    bad = result.nonfinite
+    if bad:
+        first = next(layer.layer for layer in result.layers if layer.nonfinite)
+        notes.append(("warning", f"{bad} activations overflowed to inf/NaN (from layer {first} on): the "
+                                 "histograms show the finite values only."))
+    last = result.layers[-1]
+    if last.saturated_fraction is not None and last.saturated_fraction > 0.5:
+        notes.append(("warning", f"{last.saturated_fraction:.0%} of the last layer's units are saturated: "
+                                 "their local gradient is about zero."))
+    if last.dead_fraction is not None and last.dead_fraction > 0.5:
+        notes.append(("warning", f"{last.dead_fraction:.0%} of the last layer's units are dead (never fire on "
+                                 "this batch)."))
+    if math.isfinite(last.std) and 0 < last.std < 1e-3 and not bad:
+        notes.append(("info", f"The last layer's activations have std {last.std:.2g}: the signal is vanishing."))
+    if result.spec.init == "zeros" or all(layer.std == 0 for layer in result.layers):
+        notes.append(("info", "Every unit of a layer computes the same value: nothing breaks the symmetry."))
+    return notes
+
+
+def status_html(device: str, ms: float | None, notices: list[tuple[str, str]], busy: bool = False) -> str:
+    parts = [f"<span class='trainlab-device'>device <b>{html.escape(device)}</b></span>"]
+    if ms is not None:
+        parts.append(f"<span>pass {ms:.0f} ms</span>")
+    if busy:
+        parts.append("<span class='trainlab-busy'>computing…</span>")
+    line = "<div class='trainlab-status-line'>" + " · ".join(parts) + "</div>"
+    boxes = "".join(
+        f"<div class='trainlab-notice trainlab-notice-{level}' style='{NOTICE_STYLES[level]};padding:4px 8px;"
+        f"margin:3px 0;border-radius:3px'>{html.escape(text)}</div>"
+        for level, text in notices
+    )
+    return line + boxes

@@ -1,0 +1,230 @@
+"""InitExplorer: turn an initialization or normalization knob, watch the deep net re-run.
+
+The widget turns its controls into a NetworkSpec, asks the compute layer for a pass on a
+worker thread (latest request wins), and draws the small summaries it gets back: per-layer
+histograms of activations and gradients, std per layer against theory, a table and a status
+line. Play runs one batched sweep over the init knob and animates it in the browser.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+
+from trainlab.compute import NetworkSpec, SpecError, pick_device, run_pass, run_sweep
+from trainlab.presets import INIT_PRESETS
+from trainlab.ui import explorer_figure as figures
+from trainlab.ui.explorer_report import layer_table, notices_for, status_html
+from trainlab.ui.latest_wins import LatestWins
+from trainlab.ui.network_controls import NetworkControls
+from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
+
+log = logging.getLogger(__name__)
+CUSTOM = "custom"
+SWEEP_RANGES = {"std": (1e-3, 0.3), "gain": (0.25, 4.0)}
+TABLE_CSS = (
+    "<style>.trainlab-table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}"
+    ".trainlab-table td,.trainlab-table th{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}"
+    ".trainlab-table th{color:#555;font-weight:600}.trainlab-status-line{font-size:13px;color:#333}</style>"
+)
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return device.type
+
+
+def _settle(spec: NetworkSpec) -> tuple[NetworkSpec, list[str]]:
+    """The spec with every invalid field reset to its default, and what was reset and why."""
+    defaults = NetworkSpec()
+    problems = []
+    for _ in dataclasses.fields(spec):
+        try:
+            spec.validate()
+            break
+        except SpecError as error:
+            problems.append(f"{error}; using {getattr(defaults, error.field, None)!r} instead")
+            field = error.field if error.field in {f.name for f in dataclasses.fields(spec)} else None
+            spec = spec.replace(**{field: getattr(defaults, field)}) if field else defaults
+    return spec, problems
+
+
+class InitExplorer(widgets.VBox):
+    """The initialization & normalization explorer.
+
+    InitExplorer(activation="relu", init="xavier_normal") starts from those settings; any
+    NetworkSpec field can be given, or a whole `spec`, or a lecture `preset` (see
+    trainlab.presets.INIT_PRESETS), which explicit settings then override.
+    """
+
+    def __init__(self, spec: NetworkSpec | None = None, *, preset: str | None = None, device: str = "auto",
+                 sweep_points: int = 16, **settings: Any) -> None:
+        unknown = set(settings) - {f.name for f in dataclasses.fields(NetworkSpec)}
+        if unknown:
+            raise TypeError(f"InitExplorer got unknown settings: {', '.join(sorted(unknown))}")
+        if preset is not None and preset not in INIT_PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(INIT_PRESETS)}")
+        spec = spec or NetworkSpec()
+        if preset is not None:
+            spec = spec.replace(**INIT_PRESETS[preset].settings)
+        spec, problems = _settle(spec.replace(**settings))
+
+        self.device = pick_device(device)
+        self.sweep_points = sweep_points
+        self.result = None  # the last PassResult drawn
+        self._holding = False
+        self.controls = NetworkControls(spec)
+        self.preset = widgets.Dropdown(description="lecture case", options=[CUSTOM, *INIT_PRESETS],
+                                       value=preset or CUSTOM, style={"description_width": "initial"})
+        self.play = widgets.Button(description="▶ sweep", tooltip="run the whole sweep in one batched pass and "
+                                   "animate it", button_style="primary", layout=widgets.Layout(width="140px"))
+        self.status = widgets.HTML()
+        self.histograms = PlotlyView()
+        self.std_plot = PlotlyView()
+        self.table = widgets.HTML()
+        self._notices: list[tuple[str, str]] = [("error", p) for p in problems]
+        self._worker: LatestWins[tuple[str, NetworkSpec]] = LatestWins(self._run, self._failed)
+
+        self.controls.observe(self._controls_changed)
+        self.preset.observe(self._preset_chosen, "value")
+        self.play.on_click(lambda _button: self.sweep())
+        self._update_play_label()
+        super().__init__([
+            widgets.HTML(TABLE_CSS),
+            widgets.HBox([self.preset, self.play]),
+            *self.controls.rows(),
+            self.status,
+            self.histograms,
+            widgets.HBox([widgets.Box([self.std_plot], layout=widgets.Layout(flex="1 1 50%")),
+                          widgets.Box([self.table], layout=widgets.Layout(flex="1 1 50%", overflow="auto"))]),
+            plotly_bootstrap(),
+        ], layout=widgets.Layout(width="100%"))
+        self.add_class("trainlab-explorer")
+        self._show_status(None)
+        self._worker.submit(("pass", spec))
+
+    # -- public ------------------------------------------------------------------------------
+    @property
+    def spec(self) -> NetworkSpec:
+        return self.controls.spec()
+
+    def set(self, **settings: Any) -> None:
+        """Change several settings at once, with a single re-run."""
+        self._apply(self.spec.replace(**settings))
+
+    def sweep(self) -> None:
+        """Run the batched sweep over the init knob and animate it in the browser."""
+        spec = self._valid_spec()
+        if spec is not None and spec.scheme.knob != "none":
+            self._show_status(None, busy=True)
+            self._worker.submit(("sweep", spec))
+
+    def sweep_values(self, spec: NetworkSpec) -> list[float]:
+        lo, hi = SWEEP_RANGES[spec.scheme.knob]
+        return [float(v) for v in np.geomspace(lo, hi, self.sweep_points)]
+
+    def wait(self, timeout: float = 120.0) -> bool:
+        """Block until every requested pass has been drawn (for scripts and tests)."""
+        return self._worker.wait_idle(timeout)
+
+    # -- reacting to the user ----------------------------------------------------------------
+    def _valid_spec(self) -> NetworkSpec | None:
+        try:
+            return self.controls.spec().validate()
+        except SpecError as error:
+            self._notices = [("error", f"{error}. The figure still shows the last valid setting.")]
+            self._show_status(self.result.ms if self.result else None)
+            return None
+
+    def _controls_changed(self) -> None:
+        if self._holding:
+            return
+        self._update_play_label()
+        if self.preset.value != CUSTOM and self.controls.spec() != self._preset_spec():
+            with self._hold():
+                self.preset.value = CUSTOM
+        spec = self._valid_spec()
+        if spec is not None:
+            self._worker.submit(("pass", spec))
+
+    def _preset_spec(self) -> NetworkSpec:
+        return self._settled(self.spec.replace(**INIT_PRESETS[self.preset.value].settings))
+
+    def _settled(self, spec: NetworkSpec) -> NetworkSpec:
+        return spec if spec.scheme.knob == "gain" or spec.gain is None else spec.replace(gain=None)
+
+    def _preset_chosen(self, change: dict) -> None:
+        if self._holding or change["new"] == CUSTOM:
+            return
+        preset = INIT_PRESETS[change["new"]]
+        self._apply(self.spec.replace(**preset.settings))
+        self._notices = [("info", f"{preset.label}: {preset.lesson}")]
+
+    def _apply(self, spec: NetworkSpec) -> None:
+        with self._hold():
+            self.controls.set_spec(spec)
+        self._controls_changed()
+
+    def _hold(self):
+        explorer = self
+
+        class _Hold:
+            def __enter__(self) -> None:
+                explorer._holding = True
+
+            def __exit__(self, *exc: object) -> None:
+                explorer._holding = False
+
+        return _Hold()
+
+    def _update_play_label(self) -> None:
+        knob = self.controls.spec().scheme.knob
+        self.play.disabled = knob == "none"
+        self.play.description = f"▶ sweep {knob if knob != 'none' else 'std'}"
+
+    # -- worker thread -----------------------------------------------------------------------
+    def _run(self, request: tuple[str, NetworkSpec]) -> None:
+        kind, spec = request
+        device = str(self.device)
+        if kind == "pass":
+            result = run_pass(spec, device=device)
+            self._draw(result)
+            return
+        results = run_sweep(spec, self.sweep_values(spec), device=device)
+        knob = spec.scheme.knob
+        self.histograms.show(figures.sweep_figure(results, knob))
+        self.histograms.animate(frame={"duration": 450, "redraw": True},
+                                transition={"duration": 300, "easing": "cubic-in-out"}, mode="immediate")
+        self._notices = [("info", f"Sweep of {len(results)} {knob} values from {results[0].spec.knob_value:.3g} to "
+                                  f"{results[-1].spec.knob_value:.3g} in one batched pass of {results[0].ms:.0f} ms. "
+                                  "Drag the slider under the plot to scrub; change any control to leave the sweep.")]
+        self._show_status(self.result.ms if self.result else None)
+
+    def _draw(self, result: Any) -> None:
+        notices = [n for n in self._notices if n[0] == "info" and n[1].startswith(self.preset.value + ":")]
+        self._notices = notices + notices_for(result)
+        self.result = result
+        self.histograms.show(figures.histogram_figure(result))
+        self.std_plot.show(figures.std_figure(result))
+        self.table.value = layer_table(result)
+        self._show_status(result.ms)
+
+    def _failed(self, error: BaseException) -> None:
+        if isinstance(error, SpecError):
+            text = f"{error}. The figure still shows the last valid setting."
+        else:
+            log.exception("trainlab explorer pass failed", exc_info=error)
+            text = f"The pass failed ({type(error).__name__}: {error}). The figure still shows the last valid setting."
+        self._notices = [("error", text)]
+        self._show_status(self.result.ms if self.result else None)
+
+    def _show_status(self, ms: float | None, busy: bool = False) -> None:
+        self.status.value = status_html(describe_device(self.device), ms, self._notices, busy)

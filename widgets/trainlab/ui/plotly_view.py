@@ -1,0 +1,76 @@
+"""PlotlyView: a small anywidget that draws a plotly figure dict and updates it in place.
+
+Why not plotly's FigureWidget: its front end carries the whole plotly.js bundle through the
+widget state and failed to initialize in most page loads on a slow client (see
+shared/engineering.md). This module is a few dozen lines; plotly.js comes from the page (see
+static/plotly_view.js), so it loads once per page whatever the number of figures.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+
+_STATIC = Path(__file__).parent / "static"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+@cache
+def plotly_js() -> bytes:
+    """plotly.js as plotly.py ships it, for front ends whose page has no plotly renderer."""
+    return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+
+
+class PlotlyView(anywidget.AnyWidget):
+    _esm = _STATIC / "plotly_view.js"
+    _css = _STATIC / "plotly_view.css"
+
+    figure = traitlets.Dict().tag(sync=True)
+    # Bumped on every draw request; the front end writes it to data-revision once drawn.
+    revision = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self, figure: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(figure=figure or {}, **kwargs)
+        self.on_msg(self._on_front_end_message)
+
+    def show(self, figure: dict[str, Any]) -> None:
+        """Draw `figure` ({"data", "layout", optional "frames"}), updating the plot in place.
+
+        A layout transition animates the change from the figure drawn before; plotly.js can
+        only do that between figures with the same axes and traces, so otherwise it is dropped.
+        """
+        if "transition" in figure.get("layout", {}) and _structure(figure) != _structure(self.figure):
+            figure = {**figure, "layout": {k: v for k, v in figure["layout"].items() if k != "transition"}}
+        with self.hold_sync():
+            self.figure = figure
+            self.revision += 1
+
+    def animate(self, **options: Any) -> None:
+        """Play the figure's frames in the browser (plotly.animate options)."""
+        self.send({"type": "animate", "options": options})
+
+    def _on_front_end_message(self, _widget: object, content: dict, _buffers: list) -> None:
+        if content.get("type") == "plotly-js":
+            self.send({"type": "plotly-js"}, [plotly_js()])
+
+
+def _structure(figure: dict[str, Any]) -> tuple:
+    layout = figure.get("layout", {})
+    axes = sorted(k for k in layout if k.startswith(("xaxis", "yaxis")))
+    return axes, [(t.get("type"), t.get("xaxis"), t.get("yaxis")) for t in figure.get("data", [])]
+
+
+def plotly_bootstrap() -> widgets.Output:
+    """A hidden, empty plotly output: drawing it makes the page's plotly renderer define
+    window.Plotly, which every PlotlyView on the page then uses."""
+    out = widgets.Output(layout=widgets.Layout(display="none"))
+    out.outputs = (
+        {"output_type": "display_data", "data": {PLOTLY_MIME: {"data": [], "layout": {}}}, "metadata": {}},
+    )
+    return out

@@ -1,0 +1,96 @@
+// trainlab's plot front end: a few dozen lines so that it initializes in any page at once.
+//
+// plotly.js itself (4.8 MB) is not shipped in the widget state. The page already has it: the
+// jupyterlab-plotly renderer that Voila and JupyterLab load defines window.Plotly as soon as
+// it draws a figure, and every trainlab widget shows a tiny hidden plotly output for that. If
+// that renderer never appears (a front end without it), the kernel is asked once per page
+// for plotly.min.js, sent as a binary buffer and shared by every widget on the page.
+
+const RENDERER_GRACE_MS = 2500; // no plotly renderer seen by then: ask the kernel
+const RENDERER_WAIT_MS = 30000; // a renderer was seen: give a slow client this long
+
+function loadFromKernel(model) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg, buffers) => {
+      if (msg?.type !== "plotly-js") return;
+      model.off("msg:custom", onMessage);
+      const url = URL.createObjectURL(new Blob([buffers[0]], { type: "text/javascript" }));
+      const script = document.createElement("script");
+      // plotly.min.js is UMD: hide an AMD loader so that it defines window.Plotly.
+      const amd = window.define;
+      window.define = undefined;
+      script.onload = () => { window.define = amd; resolve(window.Plotly); };
+      script.onerror = () => { window.define = amd; reject(new Error("plotly.js failed to load")); };
+      script.src = url;
+      document.head.appendChild(script);
+    };
+    model.on("msg:custom", onMessage);
+    model.send({ type: "plotly-js" });
+  });
+}
+
+function plotly(model) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__trainlabPlotly) {
+    window.__trainlabPlotly = new Promise((resolve, reject) => {
+      const started = performance.now();
+      const poll = () => {
+        if (window.Plotly) return resolve(window.Plotly);
+        const waited = performance.now() - started;
+        const rendererSeen = document.querySelector(".jp-RenderedPlotly") !== null;
+        if (waited > (rendererSeen ? RENDERER_WAIT_MS : RENDERER_GRACE_MS)) {
+          loadFromKernel(model).then(resolve, reject);
+        } else {
+          setTimeout(poll, 25);
+        }
+      };
+      poll();
+    });
+  }
+  return window.__trainlabPlotly;
+}
+
+const CONFIG = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+
+async function render({ model, el }) {
+  el.classList.add("trainlab-plot");
+  const node = document.createElement("div");
+  node.className = "trainlab-plot-area";
+  el.appendChild(node);
+  const Plotly = await plotly(model);
+
+  // Latest wins: a burst of figure changes draws once, with the newest figure.
+  let drawing = false;
+  let again = false;
+  const draw = async () => {
+    if (drawing) { again = true; return; }
+    drawing = true;
+    try {
+      do {
+        again = false;
+        const figure = model.get("figure");
+        await Plotly.react(node, { data: figure.data ?? [], layout: figure.layout ?? {}, frames: figure.frames ?? [], config: CONFIG });
+        el.dataset.revision = String(model.get("revision"));
+      } while (again);
+    } finally {
+      drawing = false;
+    }
+  };
+  const onMessage = (msg) => {
+    if (msg?.type === "animate") Plotly.animate(node, null, msg.options);
+  };
+  model.on("change:figure", draw);
+  model.on("msg:custom", onMessage);
+  await draw();
+  // The view may be drawn before the page gives it its width: follow the container's size.
+  const resize = new ResizeObserver(() => { if (node.offsetWidth > 0) Plotly.Plots.resize(node); });
+  resize.observe(el);
+  return () => {
+    resize.disconnect();
+    model.off("change:figure", draw);
+    model.off("msg:custom", onMessage);
+    Plotly.purge(node);
+  };
+}
+
+export default { render };
