@@ -34,9 +34,11 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", default="8866", help="port to listen on, 1..65535 (default 8866)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument("--labs", default=None, help="folder of lab notebooks (default: the repository's labs/)")
+    parser.add_argument("--cull-idle", default=str(CULL_IDLE_SECONDS),
+                        help=f"stop a kernel whose page is closed after this many idle seconds (default {CULL_IDLE_SECONDS})")
 
 
-def voila_command(labs: Path, port: int) -> list[str]:
+def voila_command(labs: Path, port: int, cull_idle: int = CULL_IDLE_SECONDS) -> list[str]:
     return [
         sys.executable, "-m", "voila", str(labs),
         f"--port={port}",
@@ -44,9 +46,14 @@ def voila_command(labs: Path, port: int) -> list[str]:
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--theme=light",
-        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_SECONDS}",
-        f"--MappingKernelManager.cull_interval={CULL_INTERVAL_SECONDS}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
+        f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_SECONDS, max(1, cull_idle // 2))}",
         "--MappingKernelManager.cull_connected=False",
+        # Voila's page asks the server to stop its kernel when the tab closes (a beacon that
+        # carries the _xsrf cookie, which standalone Voila never sets, so it is refused with
+        # 403 and every visit leaks a kernel). The server has no authentication to protect
+        # and listens on loopback; without the check the beacon works.
+        "--Voila.tornado_settings={'disable_check_xsrf': True}",
         "--no-browser",
     ]
 
@@ -69,6 +76,13 @@ def serve(args: argparse.Namespace) -> int:
     if not 1 <= port <= 65535:
         sys.stderr.write(f"trainlab: error: --port: must be a whole number from 1 to 65535, not {args.port!r}\n")
         return 2
+    try:
+        cull_idle = int(args.cull_idle)
+    except ValueError:
+        cull_idle = -1
+    if cull_idle < 1:
+        sys.stderr.write(f"trainlab: error: --cull-idle: must be a whole number of seconds >= 1, not {args.cull_idle!r}\n")
+        return 2
     labs = Path(args.labs) if args.labs else find_labs()
     if labs is None or not (labs / "index.ipynb").is_file():
         where = args.labs or "the repository or the current folder"
@@ -79,6 +93,6 @@ def serve(args: argparse.Namespace) -> int:
     if not args.no_browser:
         threading.Thread(target=_open_when_up, args=(url, port), daemon=True).start()
     try:
-        return subprocess.call(voila_command(labs, port))
+        return subprocess.call(voila_command(labs, port, cull_idle))
     except KeyboardInterrupt:
         return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import math
 
-from trainlab.compute import PassResult
+from trainlab.compute import NetworkSpec, PassResult
 
 NOTICE_STYLES = {
     "error": "background:#fde8e8;border-left:4px solid #c81e1e;color:#771d1d",
@@ -59,10 +59,21 @@ def notices_for(result: PassResult) -> list[tuple[str, str]]:
     return notes
 
 
-def status_html(device: str, ms: float | None, notices: list[tuple[str, str]], busy: bool = False) -> str:
+def describe(spec: NetworkSpec) -> str:
+    """The drawn configuration in a few words, e.g. "relu · kaiming_normal gain 1.41 · batch norm before"."""
+    knob = spec.scheme.knob
+    init = spec.init if knob == "none" else f"{spec.init} {knob} {spec.knob_value:.3g}"
+    norm = "no norm" if spec.norm == "none" else f"{spec.norm} norm {spec.norm_place}"
+    if spec.norm == "batch":
+        norm += f" ({spec.bn_mode} stats)"
+    return f"{spec.activation} · {init} · {norm} · {spec.depth}×{spec.width} · batch {spec.batch}"
+
+
+def status_html(device: str, result: PassResult | None, notices: list[tuple[str, str]], busy: bool = False) -> str:
     parts = [f"<span class='trainlab-device'>device <b>{html.escape(device)}</b></span>"]
-    if ms is not None:
-        parts.append(f"<span>pass {ms:.0f} ms</span>")
+    if result is not None:
+        parts.append(f"<span class='trainlab-drawn'>{html.escape(describe(result.spec))}</span>")
+        parts.append(f"<span>pass {result.ms:.0f} ms</span>")
     if busy:
         parts.append("<span class='trainlab-busy'>computing…</span>")
     line = "<div class='trainlab-status-line'>" + " · ".join(parts) + "</div>"

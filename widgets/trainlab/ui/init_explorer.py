@@ -108,7 +108,7 @@ class InitExplorer(widgets.VBox):
             plotly_bootstrap(),
         ], layout=widgets.Layout(width="100%"))
         self.add_class("trainlab-explorer")
-        self._show_status(None)
+        self._show_status()
         self._worker.submit(("pass", spec))
 
     # -- public ------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class InitExplorer(widgets.VBox):
         """Run the batched sweep over the init knob and animate it in the browser."""
         spec = self._valid_spec()
         if spec is not None and spec.scheme.knob != "none":
-            self._show_status(None, busy=True)
+            self._show_status(busy=True)
             self._worker.submit(("sweep", spec))
 
     def sweep_values(self, spec: NetworkSpec) -> list[float]:
@@ -141,7 +141,7 @@ class InitExplorer(widgets.VBox):
             return self.controls.spec().validate()
         except SpecError as error:
             self._notices = [("error", f"{error}. The figure still shows the last valid setting.")]
-            self._show_status(self.result.ms if self.result else None)
+            self._show_status()
             return None
 
     def _controls_changed(self) -> None:
@@ -206,7 +206,7 @@ class InitExplorer(widgets.VBox):
         self._notices = [("info", f"Sweep of {len(results)} {knob} values from {results[0].spec.knob_value:.3g} to "
                                   f"{results[-1].spec.knob_value:.3g} in one batched pass of {results[0].ms:.0f} ms. "
                                   "Drag the slider under the plot to scrub; change any control to leave the sweep.")]
-        self._show_status(self.result.ms if self.result else None)
+        self._show_status()
 
     def _draw(self, result: Any) -> None:
         notices = [n for n in self._notices if n[0] == "info" and n[1].startswith(self.preset.value + ":")]
@@ -215,7 +215,7 @@ class InitExplorer(widgets.VBox):
         self.histograms.show(figures.histogram_figure(result))
         self.std_plot.show(figures.std_figure(result))
         self.table.value = layer_table(result)
-        self._show_status(result.ms)
+        self._show_status()
 
     def _failed(self, error: BaseException) -> None:
         if isinstance(error, SpecError):
@@ -224,7 +224,7 @@ class InitExplorer(widgets.VBox):
             log.exception("trainlab explorer pass failed", exc_info=error)
             text = f"The pass failed ({type(error).__name__}: {error}). The figure still shows the last valid setting."
         self._notices = [("error", text)]
-        self._show_status(self.result.ms if self.result else None)
+        self._show_status()
 
-    def _show_status(self, ms: float | None, busy: bool = False) -> None:
-        self.status.value = status_html(describe_device(self.device), ms, self._notices, busy)
+    def _show_status(self, busy: bool = False) -> None:
+        self.status.value = status_html(describe_device(self.device), self.result, self._notices, busy)

@@ -1,0 +1,58 @@
+"""How a test sees and drives a lab page: what is drawn, and the controls a student uses."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+PLOT = ".trainlab-plot .js-plotly-plot"
+# What the histogram figure shows: every drawn path and every title text.
+SIGNATURE_JS = """() => {
+  const plot = document.querySelector('.trainlab-plot .js-plotly-plot');
+  if (!plot) return '';
+  const paths = [...plot.querySelectorAll('.scatterlayer path')].map(p => p.getAttribute('d') || '');
+  const titles = [...plot.querySelectorAll('.annotation-text')].map(t => t.textContent);
+  return paths.join('|') + '#' + titles.join('|');
+}"""
+
+
+def wait_for_figure(page: Page, timeout_ms: int = 90_000) -> str:
+    page.wait_for_selector(f"{PLOT} .scatterlayer path", timeout=timeout_ms)
+    page.wait_for_function(f"({SIGNATURE_JS})().length > 200", timeout=timeout_ms)
+    return signature(page)
+
+
+def signature(page: Page) -> str:
+    return page.evaluate(SIGNATURE_JS)
+
+
+def wait_for_change(page: Page, before: str, timeout_ms: int = 60_000) -> str:
+    page.wait_for_function(f"(before) => {{ const s = ({SIGNATURE_JS})(); return s.length > 200 && s !== before; }}",
+                           arg=before, timeout=timeout_ms)
+    return signature(page)
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the dropdown whose label is `label`."""
+    page.locator(".widget-dropdown", has=page.locator(f"label:text-is('{label}')")).locator("select").select_option(option)
+
+
+def set_slider(page: Page, label: str, value: str) -> None:
+    """Type `value` into the editable readout of the slider labelled `label`."""
+    slider = page.locator(".widget-slider", has=page.locator(f"label:text-is('{label}')"))
+    readout = slider.locator(".widget-readout")
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(value)
+    page.keyboard.press("Enter")
+
+
+def wait_for_drawn(page: Page, *words: str, timeout_ms: int = 60_000) -> None:
+    """Wait until the status line says the drawn configuration includes every one of `words`."""
+    page.wait_for_function(
+        "(words) => { const s = document.querySelector('.trainlab-drawn');"
+        " return !!s && words.every(w => s.textContent.includes(w)); }",
+        arg=list(words), timeout=timeout_ms)
+
+
+def status_text(page: Page) -> str:
+    return page.locator(".trainlab-status-line").first.inner_text()

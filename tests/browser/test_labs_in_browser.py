@@ -1,0 +1,89 @@
+"""Every lab opened in Voila in headless Chromium, driven as a student would drive it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import screenshot
+from tests.browser.lab_page import (choose, set_slider, signature, status_text, wait_for_change, wait_for_drawn,
+                                    wait_for_figure)
+
+pytestmark = pytest.mark.browser
+EXPLORER_LABS = ["02_weight_initialization", "03_normalization"]
+RELOADS = 20
+
+
+def test_index_links_every_lab(server, page):
+    pg, console = page
+    pg.goto(f"{server}/voila/render/index.ipynb")
+    cards = pg.locator("a.trainlab-card")
+    cards.first.wait_for(timeout=60_000)
+    hrefs = {cards.nth(i).get_attribute("href") for i in range(cards.count())}
+    assert hrefs == {f"{lab}.ipynb" for lab in EXPLORER_LABS}
+    screenshot(pg, "index")
+    cards.first.click()
+    pg.wait_for_url("**/02_weight_initialization.ipynb", timeout=30_000)
+    wait_for_figure(pg)
+    assert console.errors == []
+
+
+@pytest.mark.parametrize("lab", EXPLORER_LABS)
+def test_lab_reacts_to_controls_and_animates(server, page, lab):
+    pg, console = page
+    pg.goto(f"{server}/voila/render/{lab}.ipynb")
+    first = wait_for_figure(pg)
+    assert "cpu" in status_text(pg)
+    screenshot(pg, f"{lab}-initial")
+
+    choose(pg, "activation", "relu")
+    wait_for_drawn(pg, "relu ·")
+    after_activation = wait_for_change(pg, first)
+    set_slider(pg, "std", "0.3")
+    wait_for_drawn(pg, "relu ·", "std 0.302")
+    after_std = wait_for_change(pg, after_activation)
+    assert len({first, after_activation, after_std}) == 3
+    screenshot(pg, f"{lab}-changed")
+
+    pg.get_by_role("button", name="▶ sweep std").click()
+    pg.wait_for_selector(".trainlab-plot .slider-container", timeout=90_000)
+    seen = {signature(pg)}
+    for _ in range(12):
+        pg.wait_for_timeout(400)
+        seen.add(signature(pg))
+    assert len(seen) >= 4, "the sweep did not animate"
+    screenshot(pg, f"{lab}-sweep")
+    assert console.errors == []
+
+
+def test_bad_value_shows_notice_and_keeps_figure(server, page):
+    pg, console = page
+    pg.goto(f"{server}/voila/render/02_weight_initialization.ipynb")
+    before = wait_for_figure(pg)
+    depth = pg.locator(".widget-text", has=pg.locator("label:text-is('depth')")).locator("input")
+    depth.fill("0")
+    depth.press("Enter")
+    notice = pg.locator(".trainlab-notice-error")
+    notice.wait_for(timeout=30_000)
+    assert "depth" in notice.inner_text()
+    assert signature(pg) == before
+    assert depth.input_value() == "0", "the typed value must stay where the user put it"
+    screenshot(pg, "bad-value-notice")
+    depth.fill("4")
+    depth.press("Enter")
+    wait_for_drawn(pg, "4×4096")
+    wait_for_change(pg, before)
+    assert pg.locator(".trainlab-notice-error").count() == 0
+    assert console.errors == []
+
+
+def test_every_reload_draws_and_reacts(server, page):
+    """The widget must initialize on every page load, not most: 20 loads in a row."""
+    pg, console = page
+    activations = ["relu", "gelu"]
+    for load in range(RELOADS):
+        pg.goto(f"{server}/voila/render/02_weight_initialization.ipynb")
+        before = wait_for_figure(pg)
+        choose(pg, "activation", activations[load % 2])
+        wait_for_drawn(pg, activations[load % 2] + " ·")
+        wait_for_change(pg, before)
+        assert console.errors == [], f"load {load + 1}: {console.errors}"
