@@ -136,7 +136,8 @@ def test_sweep_equals_separate_passes(config: str) -> None:
     for value, got in zip(SWEEP_STDS, swept):
         single = run_pass(spec.with_knob(value), device="cpu", cache=cache)
         assert got.spec == spec.with_knob(value)
-        assert got.loss == pytest.approx(single.loss, rel=1e-4, abs=1e-7)
+        assert got.loss == pytest.approx(single.loss, rel=1e-4, abs=1e-7), (
+            f"{config} std={value}: sweep loss {got.loss!r} vs pass loss {single.loss!r}")
         for a, b in zip(got.layers, single.layers):
             fa, fb = _fields(a), _fields(b)
             for name in fa:
@@ -166,6 +167,23 @@ def test_sweep_histograms_exactly_equal_passes() -> None:
                 if getattr(a, hist).counts != getattr(b, hist).counts:
                     diffs.append((value, a.layer, hist))
     assert not diffs, f"histogram counts of the sweep differ from single passes in {diffs}"
+
+
+def test_sweep_with_running_batch_norm_repeating_one_value_gives_equal_results() -> None:
+    """A sweep over [s, s] must give two identical results (and equal run_pass(s)).
+
+    (Fails: _running_statistics draws the warm-up input as one (K * 8, batch, width) tensor and
+    gives configuration k the batches k*8 .. k*8+7, while run_pass always uses batches 0..7;
+    so every configuration after the first gets different running statistics. Fix: draw the
+    8 warm-up batches once and repeat them for each configuration.)"""
+    spec = _small_spec(norm="batch", bn_mode="running")
+    cache = WeightCache()
+    first, second = run_sweep(spec, [0.05, 0.05], device="cpu", cache=cache)
+    single = run_pass(spec, device="cpu", cache=cache)
+    assert [x.std for x in first.layers] == pytest.approx([x.std for x in single.layers], rel=1e-5)
+    assert [x.std for x in second.layers] == pytest.approx([x.std for x in first.layers], rel=1e-5), (
+        "the same std, swept twice, gives different per-layer std with bn_mode='running'")
+    assert second.loss == pytest.approx(first.loss, rel=1e-5)
 
 
 def test_sweep_over_gain_equals_separate_passes() -> None:
@@ -384,8 +402,8 @@ def _reference_pass(spec: NetworkSpec) -> dict[str, list]:
     loss.backward()
     return {
         "loss": float(loss.detach()),
-        "std": [float(h.std(unbiased=False)) for h in hs],
-        "mean": [float(h.mean()) for h in hs],
+        "std": [float(h.detach().std(unbiased=False)) for h in hs],
+        "mean": [float(h.detach().mean()) for h in hs],
         "grad_std": [float(h.grad.std(unbiased=False)) for h in hs],
         "grad_mean": [float(h.grad.mean()) for h in hs],
         # dL/dW explicitly: h_prev^T @ dL/dz, and autograd's own W.grad

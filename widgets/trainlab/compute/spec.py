@@ -66,6 +66,11 @@ class NetworkSpec:
         field = "gain" if self.scheme.knob == "gain" else "std"
         return dataclasses.replace(self, **{field: value})
 
+    def resolved(self) -> NetworkSpec:
+        """The same network with the gain spelled out (None only where the scheme has no gain),
+        so that two specs describing the same network compare equal."""
+        return dataclasses.replace(self, gain=self.knob_value if self.scheme.knob == "gain" else None)
+
     def replace(self, **changes: object) -> NetworkSpec:
         return dataclasses.replace(self, **changes)
 

@@ -90,7 +90,10 @@ class InitExplorer(widgets.VBox):
         self.histograms = PlotlyView()
         self.std_plot = PlotlyView()
         self.table = widgets.HTML()
-        self._notices: list[tuple[str, str]] = [("error", p) for p in problems]
+        # Notices by source: what the user typed, the chosen lecture case, the drawn result.
+        self._input_notes: list[tuple[str, str]] = [("error", p) for p in problems]
+        self._lesson: list[tuple[str, str]] = []
+        self._result_notes: list[tuple[str, str]] = []
         self._worker: LatestWins[tuple[str, NetworkSpec]] = LatestWins(self._run, self._failed)
 
         self.controls.observe(self._controls_changed)
@@ -140,7 +143,7 @@ class InitExplorer(widgets.VBox):
         try:
             return self.controls.spec().validate()
         except SpecError as error:
-            self._notices = [("error", f"{error}. The figure still shows the last valid setting.")]
+            self._input_notes = [("error", f"{error}. The figure still shows the last valid setting.")]
             self._show_status()
             return None
 
@@ -148,25 +151,24 @@ class InitExplorer(widgets.VBox):
         if self._holding:
             return
         self._update_play_label()
-        if self.preset.value != CUSTOM and self.controls.spec() != self._preset_spec():
+        if self.preset.value != CUSTOM and self.controls.spec().resolved() != self._preset_spec():
             with self._hold():
                 self.preset.value = CUSTOM
+            self._lesson = []
         spec = self._valid_spec()
         if spec is not None:
+            self._input_notes = []
             self._worker.submit(("pass", spec))
 
     def _preset_spec(self) -> NetworkSpec:
-        return self._settled(self.spec.replace(**INIT_PRESETS[self.preset.value].settings))
-
-    def _settled(self, spec: NetworkSpec) -> NetworkSpec:
-        return spec if spec.scheme.knob == "gain" or spec.gain is None else spec.replace(gain=None)
+        return self.spec.replace(**INIT_PRESETS[self.preset.value].settings).resolved()
 
     def _preset_chosen(self, change: dict) -> None:
         if self._holding or change["new"] == CUSTOM:
             return
         preset = INIT_PRESETS[change["new"]]
+        self._lesson = [("info", f"{preset.label}: {preset.lesson}")]
         self._apply(self.spec.replace(**preset.settings))
-        self._notices = [("info", f"{preset.label}: {preset.lesson}")]
 
     def _apply(self, spec: NetworkSpec) -> None:
         with self._hold():
@@ -203,14 +205,13 @@ class InitExplorer(widgets.VBox):
         self.histograms.show(figures.sweep_figure(results, knob))
         self.histograms.animate(frame={"duration": 450, "redraw": True},
                                 transition={"duration": 300, "easing": "cubic-in-out"}, mode="immediate")
-        self._notices = [("info", f"Sweep of {len(results)} {knob} values from {results[0].spec.knob_value:.3g} to "
+        self._result_notes = [("info", f"Sweep of {len(results)} {knob} values from {results[0].spec.knob_value:.3g} to "
                                   f"{results[-1].spec.knob_value:.3g} in one batched pass of {results[0].ms:.0f} ms. "
                                   "Drag the slider under the plot to scrub; change any control to leave the sweep.")]
         self._show_status()
 
     def _draw(self, result: Any) -> None:
-        notices = [n for n in self._notices if n[0] == "info" and n[1].startswith(self.preset.value + ":")]
-        self._notices = notices + notices_for(result)
+        self._result_notes = notices_for(result)
         self.result = result
         self.histograms.show(figures.histogram_figure(result))
         self.std_plot.show(figures.std_figure(result))
@@ -223,8 +224,9 @@ class InitExplorer(widgets.VBox):
         else:
             log.exception("trainlab explorer pass failed", exc_info=error)
             text = f"The pass failed ({type(error).__name__}: {error}). The figure still shows the last valid setting."
-        self._notices = [("error", text)]
+        self._input_notes = [("error", text)]
         self._show_status()
 
     def _show_status(self, busy: bool = False) -> None:
-        self.status.value = status_html(describe_device(self.device), self.result, self._notices, busy)
+        notes = self._input_notes + self._lesson + self._result_notes
+        self.status.value = status_html(describe_device(self.device), self.result, notes, busy)
