@@ -216,9 +216,7 @@ def test_unknown_option_is_a_usage_error(capsys) -> None:
 def test_batch_one_running_batch_norm_is_not_a_traceback(runs) -> None:
     """--norm batch --bn-mode running --batch 1 passes validation (only train mode needs 2).
 
-    It must then run (exit 0) or be refused as a bad --batch (exit 2, one line). (Fails: the
-    running-statistics warm-up raises torch's ValueError, which the CLI does not catch: a
-    31-line traceback and exit status 1.)"""
+    It must then run (exit 0) or be refused as a bad --batch (exit 2, one line)."""
     proc = runs["batch-one-running"]
     assert "Traceback" not in proc.stderr, proc.stderr.strip().splitlines()[-1]
     if proc.returncode == 0:

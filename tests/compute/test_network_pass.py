@@ -155,7 +155,7 @@ def test_sweep_equals_separate_passes(config: str) -> None:
 
 def test_sweep_histograms_exactly_equal_passes() -> None:
     """run_sweep promises results *equal* to run_pass; histogram counts are integers, so equal
-    means equal. (Fails: see test_histograms_do_not_depend_on_layer_or_config_index.)"""
+    means equal."""
     spec = _small_spec(depth=6)
     cache = WeightCache()
     swept = run_sweep(spec, SWEEP_STDS, device="cpu", cache=cache)
@@ -170,12 +170,7 @@ def test_sweep_histograms_exactly_equal_passes() -> None:
 
 
 def test_sweep_with_running_batch_norm_repeating_one_value_gives_equal_results() -> None:
-    """A sweep over [s, s] must give two identical results (and equal run_pass(s)).
-
-    (Fails: _running_statistics draws the warm-up input as one (K * 8, batch, width) tensor and
-    gives configuration k the batches k*8 .. k*8+7, while run_pass always uses batches 0..7;
-    so every configuration after the first gets different running statistics. Fix: draw the
-    8 warm-up batches once and repeat them for each configuration.)"""
+    """A sweep over [s, s] must give two identical results (and equal run_pass(s))."""
     spec = _small_spec(norm="batch", bn_mode="running")
     cache = WeightCache()
     first, second = run_sweep(spec, [0.05, 0.05], device="cpu", cache=cache)
@@ -521,10 +516,7 @@ def test_batch_one_is_fine_without_batch_statistics(changes) -> None:
 
 def test_batch_one_with_running_batch_norm_runs_or_is_a_spec_error() -> None:
     """validate() accepts batch 1 with bn_mode='running' (only 'train' needs 2), so the pass
-    must either run it or refuse it with a SpecError -- never a raw torch error. (Fails: the
-    warm-up that estimates the running statistics runs BatchNorm in training mode on batches
-    of spec.batch = 1 rows, and F.batch_norm raises ValueError "Expected more than 1 value per
-    channel when training"; the CLI then dies with a traceback and exit status 1.)"""
+    must either run it or refuse it with a SpecError -- never a raw torch error."""
     spec = _small_spec(batch=1, width=32, norm="batch", bn_mode="running")
     try:
         result = run_pass(spec, device="cpu", cache=WeightCache())
@@ -739,9 +731,7 @@ def test_zeros_init_with_relu_has_exactly_zero_weight_gradients() -> None:
 def test_constant_init_weight_grad_std_is_zero() -> None:
     """Constant init: no symmetry breaking. In a middle layer both h_prev and dL/dz have all
     columns equal, so every entry of dL/dW is the same number and its std is exactly 0 (an
-    explicit h^T g in float32 gives exactly 0). (Fails: weight_grad_moments computes the
-    Gram matrices in float32 and the std as sqrt(E[x^2] - mean^2), which leaves
-    ~sqrt(float32 eps) * |mean|, i.e. a std of ~1e-4..4e-4 |mean| instead of 0.)"""
+    explicit h^T g in float32 gives exactly 0)."""
     spec = _small_spec(activation="relu", init="constant", std=0.1, depth=3, width=256)
     result = run_pass(spec, device="cpu", cache=WeightCache())
     middle = result.layers[1]

@@ -52,9 +52,12 @@ def histograms(clean: Tensor, lo: Tensor, hi: Tensor, bins: int) -> Tensor:
     call over the block positions counts them all; NaN (the non-finite values) counts nowhere.
     """
     layers, configs, _n = clean.shape
+    # float64: the block offsets reach layers * configs * bins, where float32 would round a value
+    # near a bin edge into its neighbour, differently for different blocks.
+    values, lo, hi = clean.double(), lo.double(), hi.double()
     per_unit = (bins / (hi - lo)).view(1, configs, 1)
-    position = ((clean - lo.view(1, configs, 1)) * per_unit).clamp(0.0, bins - 0.5)
-    block = torch.arange(layers * configs, device=clean.device, dtype=clean.dtype).view(layers, configs, 1)
+    position = ((values - lo.view(1, configs, 1)) * per_unit).clamp(0.0, bins - 0.5)
+    block = torch.arange(layers * configs, device=clean.device, dtype=values.dtype).view(layers, configs, 1)
     total = layers * configs * bins
     counts = torch.histc(position + block * bins, bins=total, min=0, max=total)
     return counts.view(layers, configs, bins)
@@ -64,17 +67,19 @@ def weight_grad_moments(h_prev: Tensor, g_z: Tensor) -> tuple[Tensor, Tensor]:
     """Mean and std of every entry of dL/dW = h_prev^T g_z for each configuration.
 
     h_prev (K, B, Din) and g_z (K, B, Dout). Materializing the (Din, Dout) gradient would
-    cost a 4096 x 4096 write per layer; its sum and sum of squares follow from B x B Gram
-    matrices instead: sum = (h 1) . (g 1) and sum of squares = <h h^T, g g^T>.
+    cost a 4096 x 4096 write per layer; its moments follow from small Gram matrices instead.
+    The mean m is (h 1).(g 1) / N. For the spread, dL/dW - m = H'^T G' with H' = h plus a row
+    -m 1 and G' = g plus a row of ones, so the centred sum of squares is <H'H'^T, G'G'^T>:
+    computed centred and in float64, an all-equal gradient gets a std of 0, not a rounding floor.
     """
-    din, dout = h_prev.shape[-1], g_z.shape[-1]
-    n = float(din * dout)
-    total = (h_prev.sum(-1).double() * g_z.sum(-1).double()).sum(-1)
-    gram_h = (h_prev @ h_prev.transpose(1, 2)).double()
-    gram_g = (g_z @ g_z.transpose(1, 2)).double()
-    squares = (gram_h * gram_g).sum(dim=(1, 2))
-    mean = total / n
-    return mean, (squares / n - mean.square()).clamp(min=0).sqrt()
+    h, g = h_prev.double(), g_z.double()
+    k, _b, din = h.shape
+    dout = g.shape[-1]
+    mean = (h.sum(-1) * g.sum(-1)).sum(-1) / (din * dout)
+    h_aug = torch.cat([h, (-mean).view(k, 1, 1).expand(k, 1, din)], dim=1)
+    g_aug = torch.cat([g, torch.ones(k, 1, dout, dtype=g.dtype, device=g.device)], dim=1)
+    squares = ((h_aug @ h_aug.transpose(1, 2)) * (g_aug @ g_aug.transpose(1, 2))).sum(dim=(1, 2))
+    return mean, (squares.clamp(min=0) / (din * dout)).sqrt()
 
 
 def weight_grad_sample(h_prev: Tensor, g_z: Tensor, rows: Tensor, cols: Tensor) -> Tensor:

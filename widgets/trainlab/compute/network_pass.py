@@ -125,7 +125,8 @@ def _running_statistics(net: _Network) -> list[tuple[Tensor, Tensor]]:
     """
     spec, k, w = net.spec, net.configs, RUNNING_STAT_BATCHES
     warm = _Network(spec, net.bases, net.scales.repeat_interleave(w), net.head)
-    x = _normal((k * w, spec.batch, spec.width), spec.seed, _WARMUP_STREAM, net.head.device)
+    # The same warm-up batches for every configuration, so a sweep matches separate passes.
+    x = _normal((w, spec.batch, spec.width), spec.seed, _WARMUP_STREAM, net.head.device).repeat(k, 1, 1)
     with torch.no_grad():
         trace = _forward(warm, x, record_batch_stats=True)
     return [(mean.view(k, w, -1).mean(1), var.view(k, w, -1).mean(1)) for mean, var in trace.batch_stats]

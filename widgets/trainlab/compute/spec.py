@@ -93,8 +93,9 @@ class NetworkSpec:
             _int_in("groups", self.groups, (1, self.width))
             if self.width % self.groups:
                 raise SpecError("groups", f"must divide the width {self.width}, {self.groups} does not")
-        if self.norm == "batch" and self.bn_mode == "train" and self.batch < 2:
-            raise SpecError("batch", "BatchNorm with batch statistics needs a batch of at least 2")
+        if self.norm == "batch" and self.batch < 2:
+            # Running statistics too are gathered from training batches of this size.
+            raise SpecError("batch", "BatchNorm needs a batch of at least 2: one value has no batch variance")
         return self
 
 
