@@ -45,3 +45,8 @@ def free_bytes(device: torch.device) -> int:
     except OSError:
         pass
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def wide_float(device: torch.device) -> torch.dtype:
+    """The widest float the device computes in: float64, except on Apple MPS (no float64)."""
+    return torch.float32 if device.type == "mps" else torch.float64

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from trainlab.compute.devices import wide_float
+
 Tensor = torch.Tensor
 # The histogram of dL/dW is taken on a fixed random block of this many rows and columns of
 # each (Din, Dout) gradient; its mean and std use every entry (see weight_grad_moments).
@@ -48,19 +50,21 @@ def symmetric_range(clean: Tensor) -> tuple[Tensor, Tensor]:
 def histograms(clean: Tensor, lo: Tensor, hi: Tensor, bins: int) -> Tensor:
     """Counts (L, K, bins) of a finite_only tensor (L, K, N) on bins spanning [lo[k], hi[k]].
 
-    Every (layer, configuration) pair gets its own block of `bins` slots, so one torch.histc
-    call over the block positions counts them all; NaN (the non-finite values) counts nowhere.
+    A value's bin depends only on (value, lo, hi), computed the same way for every layer and
+    configuration, so a sweep bins exactly as separate passes do. Every (layer, configuration)
+    pair owns a block of `bins` slots and one index_add_ counts them all: integer slots stay
+    exact where float offsets would round, and unlike bincount it needs no device sync to size
+    its output. NaN (the non-finite values) goes to one extra slot that is dropped.
     """
     layers, configs, _n = clean.shape
-    # float64: the block offsets reach layers * configs * bins, where float32 would round a value
-    # near a bin edge into its neighbour, differently for different blocks.
-    values, lo, hi = clean.double(), lo.double(), hi.double()
     per_unit = (bins / (hi - lo)).view(1, configs, 1)
-    position = ((values - lo.view(1, configs, 1)) * per_unit).clamp(0.0, bins - 0.5)
-    block = torch.arange(layers * configs, device=clean.device, dtype=values.dtype).view(layers, configs, 1)
+    position = ((clean - lo.view(1, configs, 1)) * per_unit).clamp(0, bins - 1).nan_to_num(nan=-1.0)
+    block = torch.arange(layers * configs, device=clean.device).view(layers, configs, 1) * bins
     total = layers * configs * bins
-    counts = torch.histc(position + block * bins, bins=total, min=0, max=total)
-    return counts.view(layers, configs, bins)
+    slot = torch.where(position >= 0, position.long() + block, total)
+    counts = torch.zeros(total + 1, dtype=torch.int64, device=clean.device)
+    counts.index_add_(0, slot.flatten(), torch.ones(1, dtype=torch.int64, device=clean.device).expand(slot.numel()))
+    return counts[:total].view(layers, configs, bins)
 
 
 def weight_grad_moments(h_prev: Tensor, g_z: Tensor) -> tuple[Tensor, Tensor]:
@@ -70,9 +74,11 @@ def weight_grad_moments(h_prev: Tensor, g_z: Tensor) -> tuple[Tensor, Tensor]:
     cost a 4096 x 4096 write per layer; its moments follow from small Gram matrices instead.
     The mean m is (h 1).(g 1) / N. For the spread, dL/dW - m = H'^T G' with H' = h plus a row
     -m 1 and G' = g plus a row of ones, so the centred sum of squares is <H'H'^T, G'G'^T>:
-    computed centred and in float64, an all-equal gradient gets a std of 0, not a rounding floor.
+    computed centred and in float64 (float32 on MPS, which has no float64), an all-equal
+    gradient gets a std of 0, not a rounding floor.
     """
-    h, g = h_prev.double(), g_z.double()
+    wide = wide_float(h_prev.device)
+    h, g = h_prev.to(wide), g_z.to(wide)
     k, _b, din = h.shape
     dout = g.shape[-1]
     mean = (h.sum(-1) * g.sum(-1)).sum(-1) / (din * dout)

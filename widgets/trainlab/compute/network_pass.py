@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from trainlab.compute import layer_stats as ls
 from trainlab.compute import normalization as norms
 from trainlab.compute.activations import ACTIVATIONS
-from trainlab.compute.devices import pick_device
+from trainlab.compute.devices import pick_device, wide_float
 from trainlab.compute.errors import SpecError
 from trainlab.compute.memory import RUNNING_STAT_BATCHES, check_fits
 from trainlab.compute.results import Histogram, LayerStats, PassResult
@@ -250,7 +250,8 @@ def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_
 
 def _to_host(summary: dict[str, Tensor]) -> dict[str, Tensor]:
     """Copy every summary to the host in one transfer (one sync on an accelerator)."""
-    flat = torch.cat([t.detach().double().flatten() for t in summary.values()]).cpu()
+    wide = wide_float(next(iter(summary.values())).device)
+    flat = torch.cat([t.detach().to(wide).flatten() for t in summary.values()]).cpu().double()
     parts = flat.split([t.numel() for t in summary.values()])
     return {name: part.view(t.shape) for (name, t), part in zip(summary.items(), parts)}
 

@@ -19,7 +19,7 @@ ACT_COLOUR = "#1f77b4"  # blue and orange: told apart with every common colour-v
 GRAD_COLOUR = "#e66100"
 THEORY_COLOUR = "#5d3a9b"
 MAX_SHOWN_LAYERS = 8
-TRANSITION = {"duration": 250, "easing": "cubic-in-out"}
+TRANSITION = {"duration": 150, "easing": "cubic-in-out"}
 FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12}
 
 
