@@ -53,6 +53,7 @@ def voila_command(labs: Path, port: int, cull_idle: int = CULL_IDLE_SECONDS, pre
         f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
         f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_SECONDS, max(1, cull_idle // 2))}",
         "--MappingKernelManager.cull_connected=False",
+        "--VoilaConfiguration.multi_kernel_manager_class=trainlab.kernel_manager.TrainlabKernelManager",
         # Voila's page asks the server to stop its kernel when the tab closes (a beacon that
         # carries the _xsrf cookie, which standalone Voila never sets, so it is refused with
         # 403 and every visit leaks a kernel). The server has no authentication to protect

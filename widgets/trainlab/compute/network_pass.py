@@ -91,24 +91,21 @@ def _forward(net: _Network, x: Tensor, running: list[tuple[Tensor, Tensor]] | No
     spec = net.spec
     act = ACTIVATIONS[spec.activation].fn
     trace = _Trace([], [], [], [], [], [])
+
+    def normalized_at(place: str, x: Tensor, layer: int) -> Tensor:
+        if spec.norm == "none" or spec.norm_place != place:
+            return x
+        if record_batch_stats:
+            trace.batch_stats.append(norms.batch_statistics(x))
+        return _normalize(spec, x, running[layer] if running else None)
+
     h = x
     for layer in range(spec.depth):
         trace.inputs.append(h)
         z = _linear(net, layer, h)
-        stats = running[layer] if running else None
-        if spec.norm != "none" and spec.norm_place == "before":
-            if record_batch_stats:
-                trace.batch_stats.append(norms.batch_statistics(z))
-            a = _normalize(spec, z, stats)
-        else:
-            a = z
+        a = normalized_at("before", z, layer)
         f = act(a)
-        if spec.norm != "none" and spec.norm_place == "after":
-            if record_batch_stats:
-                trace.batch_stats.append(norms.batch_statistics(f))
-            h = _normalize(spec, f, stats)
-        else:
-            h = f
+        h = normalized_at("after", f, layer)
         trace.z.append(z)
         trace.a.append(a)
         trace.f.append(f)

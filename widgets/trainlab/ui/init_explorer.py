@@ -8,8 +8,10 @@ line. Play runs one batched sweep over the init knob and animates it in the brow
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as widgets
@@ -57,6 +59,10 @@ def _settle(spec: NetworkSpec) -> tuple[NetworkSpec, list[str]]:
     return spec, problems
 
 
+def _lesson(preset: str) -> str:
+    return f"{preset}: {INIT_PRESETS[preset].lesson}"
+
+
 class InitExplorer(widgets.VBox):
     """The initialization & normalization explorer.
 
@@ -92,7 +98,7 @@ class InitExplorer(widgets.VBox):
         self.table = widgets.HTML()
         # Notices by source: what the user typed, the chosen lecture case, the drawn result.
         self._input_notes: list[tuple[str, str]] = [("error", p) for p in problems]
-        self._lesson: list[tuple[str, str]] = []
+        self._lesson: list[tuple[str, str]] = [("info", _lesson(preset))] if preset else []
         self._result_notes: list[tuple[str, str]] = []
         self._worker: LatestWins[tuple[str, NetworkSpec]] = LatestWins(self._run, self._failed)
 
@@ -166,26 +172,22 @@ class InitExplorer(widgets.VBox):
     def _preset_chosen(self, change: dict) -> None:
         if self._holding or change["new"] == CUSTOM:
             return
-        preset = INIT_PRESETS[change["new"]]
-        self._lesson = [("info", f"{preset.label}: {preset.lesson}")]
-        self._apply(self.spec.replace(**preset.settings))
+        self._lesson = [("info", _lesson(change["new"]))]
+        self._apply(self.spec.replace(**INIT_PRESETS[change["new"]].settings))
 
     def _apply(self, spec: NetworkSpec) -> None:
         with self._hold():
             self.controls.set_spec(spec)
         self._controls_changed()
 
-    def _hold(self):
-        explorer = self
-
-        class _Hold:
-            def __enter__(self) -> None:
-                explorer._holding = True
-
-            def __exit__(self, *exc: object) -> None:
-                explorer._holding = False
-
-        return _Hold()
+    @contextlib.contextmanager
+    def _hold(self) -> Iterator[None]:
+        """Widget changes made inside do not trigger a pass (the caller submits one after)."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
 
     def _update_play_label(self) -> None:
         knob = self.controls.spec().scheme.knob
