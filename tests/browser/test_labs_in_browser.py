@@ -87,3 +87,18 @@ def test_every_reload_draws_and_reacts(server, page):
         wait_for_drawn(pg, activations[load % 2] + " ·")
         wait_for_change(pg, before)
         assert console.errors == [], f"load {load + 1}: {console.errors}"
+
+
+def test_page_without_plotly_renderer_gets_plotly_js_from_the_kernel(server, page):
+    """A front end with no jupyterlab-plotly (simulated by blocking it) still draws and reacts."""
+    pg, console = page
+    pg.route("**/labextensions/jupyterlab-plotly/**", lambda route: route.abort())
+    pg.goto(f"{server}/voila/render/02_weight_initialization.ipynb")
+    before = wait_for_figure(pg)
+    assert pg.evaluate("() => document.querySelectorAll('.jp-RenderedPlotly .js-plotly-plot').length") == 0
+    choose(pg, "activation", "relu")
+    wait_for_drawn(pg, "relu ·")
+    wait_for_change(pg, before)
+    # Only the blocked extension's own failure may be logged: its request, and the loader's event.
+    unexpected = [e for e in console.errors if "jupyterlab-plotly" not in e and not e.startswith("console: Event (")]
+    assert unexpected == []
