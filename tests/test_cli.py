@@ -224,3 +224,56 @@ def test_batch_one_running_batch_norm_is_not_a_traceback(runs) -> None:
     else:
         assert proc.returncode == 2
         assert proc.stderr.startswith("trainlab: error: --batch")
+
+
+# --- trainlab optimize -------------------------------------------------------------------
+
+
+def _optimize(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "trainlab", "optimize", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_optimize_summary_reports_reaching_the_minimum() -> None:
+    proc = _optimize("--surface", "quadratic", "--optimizer", "newton", "--steps", "5")
+    assert proc.returncode == 0, proc.stderr
+    assert "within 1e-3 of a minimum: after 1 steps" in proc.stdout
+    assert "diverged: no" in proc.stdout
+
+
+def test_optimize_json_has_the_full_trajectory() -> None:
+    proc = _optimize("--surface", "rosenbrock", "--optimizer", "adam", "--lr", "0.05", "--steps", "40",
+                     "--start", "-1", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert len(out["points"]) == 41 and len(out["losses"]) == 41
+    assert out["points"][0] == [-1.0, 1.0]
+    assert out["final_point"] == out["points"][-1]
+    assert out["diverged"] is False and out["steps_to_minimum"] is None
+
+
+def test_optimize_reports_divergence() -> None:
+    proc = _optimize("--surface", "quadratic", "--optimizer", "sgd", "--lr", "0.5", "--condition", "10", "--json")
+    out = json.loads(proc.stdout)
+    assert out["diverged"] is True and out["diverged_at"] > 0
+    assert all(v is not None for point in out["points"] for v in point)
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--surface", "moon", "--optimizer", "sgd"], "--surface"),
+    (["--surface", "beale", "--optimizer", "lion"], "--optimizer"),
+    (["--surface", "beale", "--optimizer", "sgd", "--lr", "0"], "--lr"),
+    (["--surface", "beale", "--optimizer", "sgd", "--lr", "fast"], "--lr"),
+    (["--surface", "beale", "--optimizer", "sgd", "--steps", "0"], "--steps"),
+    (["--surface", "beale", "--optimizer", "sgd", "--start", "1", "x"], "--start"),
+    (["--surface", "beale", "--optimizer", "momentum", "--momentum", "1.5"], "--momentum"),
+    (["--surface", "quadratic", "--optimizer", "sgd", "--condition", "5000"], "--condition"),
+    (["--surface", "beale", "--optimizer", "sgd", "--condition", "5"], "--surface"),
+    (["--surface", "beale", "--optimizer", "sgd", "--noise", "-1"], "--noise"),
+])
+def test_optimize_bad_values_exit_2_with_one_line(args: list[str], option: str) -> None:
+    proc = _optimize(*args)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"trainlab: error: {option}"), proc.stderr
+    assert "Traceback" not in proc.stderr

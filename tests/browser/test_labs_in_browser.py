@@ -10,6 +10,7 @@ from tests.browser.lab_page import (choose, set_slider, signature, status_text, 
 
 pytestmark = pytest.mark.browser
 EXPLORER_LABS = ["02_weight_initialization", "03_normalization"]
+ALL_LABS = [*EXPLORER_LABS, "04_optimizers"]
 RELOADS = 20
 
 
@@ -19,7 +20,7 @@ def test_index_links_every_lab(server, page):
     cards = pg.locator("a.trainlab-card")
     cards.first.wait_for(timeout=60_000)
     hrefs = {cards.nth(i).get_attribute("href") for i in range(cards.count())}
-    assert hrefs == {f"{lab}.ipynb" for lab in EXPLORER_LABS}
+    assert hrefs == {f"{lab}.ipynb" for lab in ALL_LABS}
     screenshot(pg, "index")
     cards.first.click()
     pg.wait_for_url("**/02_weight_initialization.ipynb", timeout=30_000)
@@ -39,7 +40,7 @@ def test_lab_reacts_to_controls_and_animates(server, page, lab):
     wait_for_drawn(pg, "relu ·")
     after_activation = wait_for_change(pg, first)
     set_slider(pg, "std", "0.3")
-    wait_for_drawn(pg, "relu ·", "std 0.302")
+    wait_for_drawn(pg, "relu ·", "std 0.3 ")
     after_std = wait_for_change(pg, after_activation)
     assert len({first, after_activation, after_std}) == 3
     screenshot(pg, f"{lab}-changed")
@@ -102,3 +103,29 @@ def test_page_without_plotly_renderer_gets_plotly_js_from_the_kernel(server, pag
     # Only the blocked extension's own failure may be logged: its request, and the loader's event.
     unexpected = [e for e in console.errors if "jupyterlab-plotly" not in e and not e.startswith("console: Event (")]
     assert unexpected == []
+
+
+def test_optimizer_lab_recomputes_and_races(server, page):
+    pg, console = page
+    pg.goto(f"{server}/voila/render/04_optimizers.ipynb")
+    first = wait_for_figure(pg)
+    pg.wait_for_selector(".trainlab-plot .contourlayer path", timeout=30_000)
+    screenshot(pg, "04_optimizers-initial")
+
+    choose(pg, "surface", "himmelblau")
+    wait_for_drawn(pg, "SGD, SGD + momentum")
+    after_surface = wait_for_change(pg, first)
+    choose(pg, "lecture point", "Adam vs SGD+momentum on Rosenbrock")
+    wait_for_drawn(pg, "SGD + momentum, Adam")
+    after_preset = wait_for_change(pg, after_surface)
+    assert pg.locator(".trainlab-notice-info").first.inner_text().startswith("Adam vs SGD+momentum")
+
+    pg.get_by_role("button", name="▶ race").click()
+    seen = {signature(pg)}
+    for _ in range(10):
+        pg.wait_for_timeout(300)
+        seen.add(signature(pg))
+    assert len(seen) >= 4, "the race did not animate"
+    assert after_preset in seen or len(seen) > 4
+    screenshot(pg, "04_optimizers-race")
+    assert console.errors == []

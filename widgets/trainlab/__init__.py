@@ -1,11 +1,13 @@
 """trainlab: interactive, visual labs on how deep networks train.
 
-`from trainlab import InitExplorer` gives the initialization & normalization explorer;
+`from trainlab import InitExplorer` gives the initialization & normalization explorer,
+`OptimizerRace` the optimizer race;
 `trainlab.compute` is the pure-PyTorch layer behind it, usable from scripts.
 """
 
 from trainlab.compute import NetworkSpec, PassResult, SpecError, run_pass, run_sweep
 from trainlab.ui.init_explorer import InitExplorer
+from trainlab.ui.optimizer_race import OptimizerRace
 
 __version__ = "0.1.0"
-__all__ = ["InitExplorer", "NetworkSpec", "PassResult", "SpecError", "run_pass", "run_sweep"]
+__all__ = ["InitExplorer", "OptimizerRace", "NetworkSpec", "PassResult", "SpecError", "run_pass", "run_sweep"]

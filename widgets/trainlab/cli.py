@@ -2,6 +2,7 @@
 
   trainlab serve [--port N] [--no-browser] [--labs DIR]
   trainlab stats [--depth N] [--width N] ... [--json]
+  trainlab optimize --surface NAME --optimizer NAME [--lr X] [--steps N] [--start X Y] [--json]
 
 A bad option value prints one line on stderr naming the option and what it accepts, and
 exits with status 2.
@@ -18,6 +19,8 @@ from typing import Any, NoReturn
 
 from trainlab.compute import ACTIVATIONS, INIT_SCHEMES, NORMS, NetworkSpec, SpecError, run_pass
 from trainlab.compute.devices import DEVICE_CHOICES
+from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, run_optimizer
+from trainlab.compute.surfaces import SURFACES, make_surface
 from trainlab.compute.spec import BATCH_RANGE, DEPTH_RANGE, GAIN_RANGE, NORM_PLACES, STD_RANGE, WIDTH_RANGE
 from trainlab.serve import add_serve_arguments, serve
 
@@ -119,14 +122,79 @@ def run_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimize_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("optimize", help="run one optimizer on a 2-D loss surface")
+    p.add_argument("--surface", required=True, help=", ".join(SURFACES))
+    p.add_argument("--optimizer", required=True, help=", ".join(OPTIMIZERS))
+    p.add_argument("--lr", default=None, help="learning rate, above 0 and at most 10 (default: the optimizer's)")
+    p.add_argument("--steps", default="200", help="steps, 1..10000")
+    p.add_argument("--start", nargs=2, default=None, metavar=("X", "Y"), help="start point (default: the surface's)")
+    p.add_argument("--noise", default="0", help="std of Gaussian noise added to each gradient, 0..100")
+    p.add_argument("--seed", default="0", help="noise seed")
+    p.add_argument("--schedule", default="none", help=", ".join(SCHEDULES))
+    p.add_argument("--momentum", default="0.9", help="momentum / Nesterov rho, in [0, 1)")
+    p.add_argument("--beta1", default="0.9", help="Adam beta1, in [0, 1)")
+    p.add_argument("--beta2", default="0.999", help="Adam beta2, in [0, 1)")
+    p.add_argument("--decay", default="0.99", help="RMSProp decay, in [0, 1)")
+    p.add_argument("--condition", default=None, help="quadratic only: condition number, 1..1000")
+    p.add_argument("--angle", default=None, help="quadratic only: rotation in degrees")
+    p.add_argument("--json", action="store_true", help="print JSON with the full trajectory")
+
+
+_OPTIMIZE_RANGES = {"lr": "a number above 0 and at most 10", "steps": "a whole number from 1 to 10000",
+                    "noise": "a number from 0 to 100", "seed": "a whole number", "momentum": "a number in [0, 1)",
+                    "beta1": "a number in [0, 1)", "beta2": "a number in [0, 1)", "decay": "a number in [0, 1)",
+                    "condition": "a number from 1 to 1000", "angle": "a number of degrees", "start": "two numbers"}
+
+
+def _parse(option: str, text: str | None, kind: type) -> Any:
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        _fail(f"--{option}: must be {_OPTIMIZE_RANGES[option]}, not {text!r}")
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    surface_params = {name: _parse(name, getattr(args, name), float) for name in ("condition", "angle")
+                      if getattr(args, name) is not None}
+    start = None if args.start is None else [_parse("start", v, float) for v in args.start]
+    try:
+        surface = make_surface(args.surface, **surface_params)
+        spec = OptimizerSpec(args.optimizer, lr=_parse("lr", args.lr, float), momentum=_parse("momentum", args.momentum, float),
+                             beta1=_parse("beta1", args.beta1, float), beta2=_parse("beta2", args.beta2, float),
+                             decay=_parse("decay", args.decay, float), schedule=args.schedule)
+        run = run_optimizer(surface, spec, start, _parse("steps", args.steps, int), noise=_parse("noise", args.noise, float),
+                            seed=_parse("seed", args.seed, int))
+    except SpecError as error:
+        _fail(f"--{error.field.replace('_', '-')}: {error.reason}")
+    summary = run.summary()
+    if args.json:
+        last = run.points.shape[0]
+        summary.update(points=run.points[:last, 0].tolist(), losses=run.losses[:last, 0].tolist())
+        print(json.dumps(_clean(summary)))
+        return 0
+    reached = summary["steps_to_minimum"]
+    print(f"{spec.label} on {surface.description}, lr {spec.learning_rate:g}, {run.steps} steps")
+    print(f"final point  ({summary['final_point'][0]:.6g}, {summary['final_point'][1]:.6g})")
+    print(f"final loss   {summary['final_loss']:.6g}")
+    print(f"within 1e-3 of a minimum: {'not reached' if reached is None else f'after {reached} steps'}")
+    print(f"diverged: {'at step ' + str(summary['diverged_at']) if summary['diverged'] else 'no'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="trainlab", description="Interactive labs on how deep networks train.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_serve_arguments(sub.add_parser("serve", help="serve the labs with Voila on 127.0.0.1"))
     _stats_parser(sub)
+    _optimize_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "optimize":
+        return run_optimize(args)
     return run_stats(args)
 
 

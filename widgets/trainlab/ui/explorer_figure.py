@@ -14,6 +14,7 @@ from typing import Any
 from plotly.subplots import make_subplots
 
 from trainlab.compute import Histogram, LayerStats, PassResult
+from trainlab.ui.animation_controls import animation_controls
 
 ACT_COLOUR = "#1f77b4"  # blue and orange: told apart with every common colour-vision deficiency
 GRAD_COLOUR = "#e66100"
@@ -133,29 +134,8 @@ def sweep_figure(results: list[PassResult], knob: str, height: int = 500) -> dic
             layout["y" + x_axis[1:]] = {"autorange": True}
         frames.append({"name": f"{value:.3g}", "data": parts["data"], "layout": layout})
     figure = histogram_figure(results[0], height)
-    play = {"frame": {"duration": 450, "redraw": True}, "transition": {"duration": 300, "easing": "cubic-in-out"},
-            "fromcurrent": True, "mode": "immediate"}
-    figure["layout"].update(
-        transition={"duration": 0},
-        margin={"l": 60, "r": 10, "t": 60, "b": 90},
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "x": 0.0, "y": -0.12, "xanchor": "left", "yanchor": "top",
-            "showactive": False, "pad": {"t": 0, "r": 10},
-            "buttons": [
-                {"label": "▶ play", "method": "animate", "args": [None, play]},
-                {"label": "❚❚ pause", "method": "animate",
-                 "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
-            ],
-        }],
-        sliders=[{
-            "active": 0, "x": 0.16, "len": 0.84, "y": -0.08, "yanchor": "top",
-            "currentvalue": {"prefix": f"{knob} = ", "font": {"size": 13}},
-            "transition": {"duration": 200},
-            "steps": [{"label": f["name"], "method": "animate",
-                       "args": [[f["name"]], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate",
-                                              "transition": {"duration": 200}}]} for f in frames],
-        }],
-    )
+    figure["layout"].update(transition={"duration": 0}, margin={"l": 60, "r": 10, "t": 60, "b": 90},
+                            **animation_controls([f["name"] for f in frames], f"{knob} = "))
     figure["frames"] = frames
     return figure
 

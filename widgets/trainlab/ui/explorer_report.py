@@ -6,13 +6,7 @@ import html
 import math
 
 from trainlab.compute import NetworkSpec, PassResult
-
-NOTICE_STYLES = {
-    "error": "background:#fde8e8;border-left:4px solid #c81e1e;color:#771d1d",
-    "warning": "background:#fdf6b2;border-left:4px solid #c27803;color:#723b13",
-    "info": "background:#e1effe;border-left:4px solid #1c64f2;color:#1e429f",
-}
-
+from trainlab.ui.notices import Notice, notice_boxes
 
 def _num(x: float | None, percent: bool = False) -> str:
     if x is None:
@@ -37,7 +31,7 @@ def layer_table(result: PassResult) -> str:
     return ("<table class='trainlab-table'>" + header + "".join(rows) + "</table>")
 
 
-def notices_for(result: PassResult) -> list[tuple[str, str]]:
+def notices_for(result: PassResult) -> list[Notice]:
     """What a student should not miss in this result, as (level, text)."""
     notes = []
     bad = result.nonfinite
@@ -69,17 +63,11 @@ def describe(spec: NetworkSpec) -> str:
     return f"{spec.activation} · {init} · {norm} · {spec.depth}×{spec.width} · batch {spec.batch}"
 
 
-def status_html(device: str, result: PassResult | None, notices: list[tuple[str, str]], busy: bool = False) -> str:
+def status_html(device: str, result: PassResult | None, notices: list[Notice], busy: bool = False) -> str:
     parts = [f"<span class='trainlab-device'>device <b>{html.escape(device)}</b></span>"]
     if result is not None:
         parts.append(f"<span class='trainlab-drawn'>{html.escape(describe(result.spec))}</span>")
         parts.append(f"<span>pass {result.ms:.0f} ms</span>")
     if busy:
         parts.append("<span class='trainlab-busy'>computing…</span>")
-    line = "<div class='trainlab-status-line'>" + " · ".join(parts) + "</div>"
-    boxes = "".join(
-        f"<div class='trainlab-notice trainlab-notice-{level}' style='{NOTICE_STYLES[level]};padding:4px 8px;"
-        f"margin:3px 0;border-radius:3px'>{html.escape(text)}</div>"
-        for level, text in notices
-    )
-    return line + boxes
+    return "<div class='trainlab-status-line'>" + " · ".join(parts) + "</div>" + notice_boxes(notices)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,6 +58,13 @@ def _settle(spec: NetworkSpec) -> tuple[NetworkSpec, list[str]]:
             field = error.field if error.field in {f.name for f in dataclasses.fields(spec)} else None
             spec = spec.replace(**{field: getattr(defaults, field)}) if field else defaults
     return spec, problems
+
+
+def _same_network(a: NetworkSpec, b: NetworkSpec) -> bool:
+    """Equal but for the rounding a log slider applies to the std or gain (well under 3 %)."""
+    a, b = a.resolved(), b.resolved()
+    close = math.isclose(a.knob_value, b.knob_value, rel_tol=0.03)
+    return close and a.replace(std=b.std, gain=b.gain) == b
 
 
 def _lesson(preset: str) -> str:
@@ -157,7 +165,7 @@ class InitExplorer(widgets.VBox):
         if self._holding:
             return
         self._update_play_label()
-        if self.preset.value != CUSTOM and self.controls.spec().resolved() != self._preset_spec():
+        if self.preset.value != CUSTOM and not _same_network(self.controls.spec(), self._preset_spec()):
             with self._hold():
                 self.preset.value = CUSTOM
             self._lesson = []

@@ -32,11 +32,11 @@ class NetworkControls:
         self.fields: dict[str, widgets.ValueWidget] = {
             "activation": _dropdown("activation", list(ACTIVATIONS), spec.activation),
             "init": _dropdown("init", list(INIT_SCHEMES), spec.init),
-            "std": widgets.FloatLogSlider(description="std", value=spec.std, base=10, min=-4, max=1, step=0.01,
+            "std": widgets.FloatLogSlider(description="std", value=spec.std, base=10, min=-4, max=1, step=0.001,
                                           readout_format=".3g", continuous_update=True, style=_STYLE,
                                           layout=widgets.Layout(width="330px")),
             "gain": widgets.FloatLogSlider(description="gain", value=spec.knob_value if spec.scheme.knob == "gain"
-                                           else 1.0, base=10, min=-2, max=1, step=0.01, readout_format=".3g",
+                                           else 1.0, base=10, min=-2, max=1, step=0.001, readout_format=".3g",
                                            continuous_update=True, style=_STYLE, layout=widgets.Layout(width="330px")),
             "norm": _dropdown("norm", list(NORMS), spec.norm),
             "norm_place": widgets.ToggleButtons(options=list(NORM_PLACES), value=spec.norm_place,

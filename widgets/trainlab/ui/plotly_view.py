@@ -8,6 +8,7 @@ static/plotly_view.js), so it loads once per page whatever the number of figures
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -37,7 +38,12 @@ class PlotlyView(anywidget.AnyWidget):
 
     def __init__(self, figure: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(figure=figure or {}, **kwargs)
+        self._click_handlers: list[Callable[[float, float], None]] = []
         self.on_msg(self._on_front_end_message)
+
+    def on_click(self, handler: Callable[[float, float], None]) -> None:
+        """Call handler(x, y) when the user clicks a point of the plot."""
+        self._click_handlers.append(handler)
 
     def show(self, figure: dict[str, Any]) -> None:
         """Draw `figure` ({"data", "layout", optional "frames"}), updating the plot in place.
@@ -58,6 +64,9 @@ class PlotlyView(anywidget.AnyWidget):
     def _on_front_end_message(self, _widget: object, content: dict, _buffers: list) -> None:
         if content.get("type") == "plotly-js":
             self.send({"type": "plotly-js"}, [plotly_js()])
+        elif content.get("type") == "click":
+            for handler in self._click_handlers:
+                handler(float(content["x"]), float(content["y"]))
 
 
 def _structure(figure: dict[str, Any]) -> tuple:

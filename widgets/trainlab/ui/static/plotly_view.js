@@ -82,6 +82,13 @@ async function render({ model, el }) {
   model.on("change:figure", draw);
   model.on("msg:custom", onMessage);
   await draw();
+  // Clicks go to the kernel, which may use them (the optimizer race takes its start point).
+  node.on("plotly_click", (event) => {
+    const point = event?.points?.[0];
+    if (point && typeof point.x === "number" && typeof point.y === "number") {
+      model.send({ type: "click", x: point.x, y: point.y, trace: point.curveNumber });
+    }
+  });
   // The view may be drawn before the page gives it its width: follow the container's size.
   const resize = new ResizeObserver(() => { if (node.offsetWidth > 0) Plotly.Plots.resize(node); });
   resize.observe(el);

@@ -1,0 +1,119 @@
+"""OptimizerRace without a browser: controls in, figure and notices out."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+
+from trainlab import OptimizerRace
+from trainlab.presets import RACE_PRESETS
+
+
+def notices(race: OptimizerRace, level: str) -> str:
+    found = re.findall(rf"<div class='trainlab-notice trainlab-notice-{level}'[^>]*>(.*?)</div>", race.status.value)
+    return " ".join(html.unescape(text) for text in found)
+
+
+def paths(race: OptimizerRace) -> dict[str, tuple]:
+    assert race.wait(120)
+    return {t["name"]: (tuple(t["x"]), tuple(t["y"])) for t in race.plot.figure["data"]
+            if t.get("mode") == "lines" and t.get("xaxis") == "x"}
+
+
+def test_constructor_sets_surface_racers_and_steps():
+    race = OptimizerRace(surface="beale", racers={"adam": {"lr": 0.1}, "rmsprop": {"lr": 0.01}}, steps=50)
+    drawn = paths(race)
+    assert set(drawn) == {"Adam", "RMSProp"}
+    assert race.surface.value == "beale" and race.steps.value == 50
+    assert race.rows["adam"].lr.value == pytest.approx(0.1, rel=0.01)
+    assert len(race.result[0].points) == 51
+
+
+@pytest.mark.parametrize("label", list(RACE_PRESETS))
+def test_presets_set_what_they_name_and_show_the_lesson(label):
+    race = OptimizerRace()
+    paths(race)
+    race.preset.value = label
+    drawn = paths(race)
+    preset = RACE_PRESETS[label]
+    assert race.surface.value == preset.surface and race.steps.value == preset.steps
+    assert {r.optimizer.name for r in race.result} == set(preset.racers)
+    assert len(drawn) == len(preset.racers)
+    assert race.preset.value == label, "a preset must survive its own slider rounding"
+    assert preset.lesson in notices(race, "info")
+
+
+def test_changing_a_control_recomputes_and_redraws():
+    race = OptimizerRace(preset="zig-zag: SGD vs momentum")
+    before = paths(race)
+    race.rows["momentum"].lr.value = 0.02
+    after = paths(race)
+    assert after["SGD + momentum"] != before["SGD + momentum"] and after["SGD"] == before["SGD"]
+    assert race.preset.value == "custom"
+
+
+def test_divergence_is_stopped_and_reported():
+    race = OptimizerRace(preset="too large a learning rate")
+    paths(race)
+    sgd = next(r for r in race.result if r.optimizer.name == "sgd")
+    assert int(sgd.diverged_at[0]) > 0
+    assert "SGD diverged at step" in notices(race, "warning")
+    finite = json.dumps(race.plot.figure)  # no NaN or Infinity reaches the browser
+    assert "NaN" not in finite and "Infinity" not in finite
+
+
+def test_click_on_the_map_moves_the_start():
+    race = OptimizerRace(preset="zig-zag: SGD vs momentum")
+    paths(race)
+    race.plot._on_front_end_message(race.plot, {"type": "click", "x": 2.0, "y": -1.0}, [])
+    paths(race)
+    assert (race.start_x.value, race.start_y.value) == (2.0, -1.0)
+    assert race.result[0].points[0, 0].tolist() == [2.0, -1.0]
+
+
+def test_frames_animate_the_race_in_the_browser_and_stay_small():
+    race = OptimizerRace(surface="rosenbrock", steps=500, racers={
+        "sgd": {"lr": 1e-3}, "momentum": {"lr": 1e-3}, "nesterov": {"lr": 1e-3}, "rmsprop": {"lr": 1e-2},
+        "adam": {"lr": 0.05}, "adagrad": {"lr": 0.5}})
+    paths(race)
+    figure = race.plot.figure
+    assert len(figure["frames"]) == 60
+    assert figure["layout"]["sliders"][0]["steps"][-1]["label"] == "500"
+    assert len(json.dumps(figure["frames"])) < 2_000_000
+    first, last = figure["frames"][0], figure["frames"][-1]
+    assert len(first["data"][0]["x"]) == 1 and len(last["data"][0]["x"]) > 50, "paths grow frame by frame"
+    assert "step 500" in last["layout"]["annotations"][0]["text"]
+
+
+def test_state_panel_names_the_optimizer_buffers():
+    race = OptimizerRace(surface="quadratic", racers={"adam": {"lr": 0.1}}, steps=20)
+    paths(race)
+    text = race.plot.figure["layout"]["annotations"][0]["text"]
+    assert "first moment" in text and "second moment" in text and "m̂" in text
+
+
+def test_three_d_view_and_back():
+    race = OptimizerRace(preset="zig-zag: SGD vs momentum")
+    paths(race)
+    race.view.value = "3-D"
+    race.wait()
+    assert race.plot.figure["data"][0]["type"] == "surface"
+    race.view.value = "contour"
+    race.wait()
+    assert race.plot.figure["data"][0]["type"] == "contour"
+
+
+def test_no_racer_gives_a_notice_and_keeps_the_figure():
+    race = OptimizerRace(preset="zig-zag: SGD vs momentum")
+    race.rows["sgd"].check.value = False
+    before = paths(race)
+    assert set(before) == {"SGD + momentum"}
+    race.rows["momentum"].check.value = False
+    assert "Tick at least one optimizer" in notices(race, "info")
+    assert paths(race) == before
+    race.rows["adam"].check.value = True
+    assert set(paths(race)) == {"Adam"}
+    assert "Tick at least one optimizer" not in notices(race, "info")

@@ -1,0 +1,332 @@
+"""OptimizerRace: optimizers racing across a 2-D loss surface, animated in the browser.
+
+Any control change recomputes every checked optimizer's trajectory on a worker thread (latest
+request wins) and redraws the contour map, the loss curves and the state panel; the race itself
+plays from precomputed frames, with no kernel round trip per frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any
+
+import ipywidgets as widgets
+
+from trainlab.compute.errors import SpecError
+from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, run_optimizer
+from trainlab.compute.surfaces import SURFACES, Surface, make_surface
+from trainlab.presets import RACE_PRESETS
+from trainlab.ui.latest_wins import LatestWins
+from trainlab.ui.notices import Notice, notice_boxes
+from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
+from trainlab.ui.race_figure import colour, race_figure, race_figure_3d
+
+log = logging.getLogger(__name__)
+CUSTOM = "custom"
+GRID = 200
+_STYLE = {"description_width": "initial"}
+# Hyperparameters shown next to each optimizer, besides its learning rate.
+EXTRA = {"momentum": ("momentum",), "nesterov": ("momentum",), "rmsprop": ("decay",),
+         "adam": ("beta1", "beta2"), "adam_no_bias_correction": ("beta1", "beta2"),
+         "adamw": ("beta1", "beta2", "weight_decay")}
+
+
+@dataclass(frozen=True)
+class RaceSpec:
+    """Everything one race needs; the widget turns its controls into one of these."""
+
+    surface: str = "rosenbrock"
+    condition: float = 25.0
+    angle: float = 0.0
+    racers: tuple[OptimizerSpec, ...] = (OptimizerSpec("momentum", lr=0.001), OptimizerSpec("adam", lr=0.05))
+    steps: int = 300
+    start: tuple[float, float] | None = None  # None: the surface's own start point
+    noise: float = 0.0
+    seed: int = 0
+    view: str = "contour"
+    show_state: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def make_surface(self) -> Surface:
+        params = {"condition": self.condition, "angle": self.angle} if self.surface == "quadratic" else {}
+        return make_surface(self.surface, **params)
+
+
+@lru_cache(maxsize=8)
+def _grid(surface: str, condition: float, angle: float) -> tuple:
+    params = {"condition": condition, "angle": angle} if surface == "quadratic" else {}
+    return make_surface(surface, **params).grid(GRID)
+
+
+class _RacerRow:
+    """One optimizer's checkbox and hyperparameter sliders."""
+
+    def __init__(self, name: str) -> None:
+        info = OPTIMIZERS[name]
+        self.name = name
+        self.check = widgets.Checkbox(description=info.label, value=False, indent=False,
+                                      layout=widgets.Layout(width="210px"))
+        self.check.style.text_color = colour(name)
+        self.lr = widgets.FloatLogSlider(description="lr", value=info.default_lr, base=10, min=-4, max=1, step=0.001,
+                                         readout_format=".3g", style=_STYLE, layout=widgets.Layout(width="260px"))
+        defaults = OptimizerSpec()
+        self.extra = {
+            key: widgets.FloatSlider(description=key.replace("_", " "), value=getattr(defaults, key),
+                                     min=0.0, max=0.9999 if key != "weight_decay" else 1.0, step=0.001,
+                                     readout_format=".4g", style=_STYLE, layout=widgets.Layout(width="230px"))
+            for key in EXTRA.get(name, ())
+        }
+        self.box = widgets.HBox([self.check, self.lr, *self.extra.values()])
+        self.check.observe(lambda _: self.update_visibility(), "value")
+        self.update_visibility()
+
+    def widgets(self) -> list[widgets.ValueWidget]:
+        return [self.check, self.lr, *self.extra.values()]
+
+    def update_visibility(self) -> None:
+        for w in (self.lr, *self.extra.values()):
+            w.layout.display = None if self.check.value else "none"
+
+    def spec(self, schedule: str) -> OptimizerSpec:
+        return OptimizerSpec(self.name, lr=self.lr.value, schedule=schedule,
+                             **{key: w.value for key, w in self.extra.items()})
+
+    def set_spec(self, spec: OptimizerSpec) -> None:
+        self.check.value = True
+        self.lr.value = spec.learning_rate
+        for key, w in self.extra.items():
+            w.value = getattr(spec, key)
+
+
+class OptimizerRace(widgets.VBox):
+    """The optimizer race. OptimizerRace(preset="zig-zag: SGD vs momentum"), or choose the
+    surface, racers and settings: OptimizerRace(surface="beale", racers={"adam": {"lr": 0.1}})."""
+
+    def __init__(self, *, preset: str | None = None, surface: str | None = None,
+                 racers: dict[str, dict[str, Any]] | None = None, steps: int | None = None,
+                 start: tuple[float, float] | None = None, noise: float | None = None,
+                 condition: float | None = None, angle: float | None = None) -> None:
+        if preset is not None and preset not in RACE_PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(RACE_PRESETS)}")
+        base = RaceSpec()
+        if preset is not None:
+            p = RACE_PRESETS[preset]
+            base = replace(base, surface=p.surface, steps=p.steps, noise=p.noise,
+                           racers=tuple(OptimizerSpec(n, **kw) for n, kw in p.racers.items()),
+                           **{k: float(v) for k, v in p.surface_params.items()})
+        changes = {k: v for k, v in {"surface": surface, "steps": steps, "noise": noise, "condition": condition,
+                                     "angle": angle, "start": start}.items() if v is not None}
+        if racers is not None:
+            changes["racers"] = tuple(OptimizerSpec(n, **kw) for n, kw in racers.items())
+        spec = replace(base, **changes)
+
+        self.result: list = []
+        self._holding = False
+        self._input_notes: list[Notice] = []
+        self._lesson: list[Notice] = [("info", f"{preset}: {RACE_PRESETS[preset].lesson}")] if preset else []
+        self._result_notes: list[Notice] = []
+        self.preset = widgets.Dropdown(description="lecture point", options=[CUSTOM, *RACE_PRESETS],
+                                       value=preset or CUSTOM, style=_STYLE, layout=widgets.Layout(width="430px"))
+        self.surface = widgets.Dropdown(description="surface", options=list(SURFACES), value=spec.surface, style=_STYLE)
+        self.condition = widgets.FloatLogSlider(description="condition number", value=spec.condition, base=10,
+                                                min=0, max=3, step=0.01, readout_format=".3g", style=_STYLE)
+        self.angle = widgets.FloatSlider(description="angle °", value=spec.angle, min=-90, max=90, step=1,
+                                         style=_STYLE)
+        self.steps = widgets.IntSlider(description="steps", value=spec.steps, min=10, max=2000, step=10, style=_STYLE)
+        self.noise = widgets.FloatSlider(description="gradient noise", value=spec.noise, min=0, max=5, step=0.05,
+                                         style=_STYLE)
+        self.schedule = widgets.Dropdown(description="lr schedule", options=list(SCHEDULES), value="none",
+                                         style=_STYLE, layout=widgets.Layout(width="190px"))
+        start_point = spec.start or spec.make_surface().start
+        self.start_x = widgets.FloatText(description="start x", value=start_point[0], style=_STYLE,
+                                         layout=widgets.Layout(width="150px"))
+        self.start_y = widgets.FloatText(description="y", value=start_point[1], style=_STYLE,
+                                         layout=widgets.Layout(width="120px"))
+        self.view = widgets.ToggleButtons(options=["contour", "3-D"], value="contour",
+                                          style={"button_width": "80px"})
+        self.show_state = widgets.Dropdown(description="state of", options=[], style=_STYLE,
+                                           layout=widgets.Layout(width="260px"))
+        self.race = widgets.Button(description="▶ race", button_style="primary", layout=widgets.Layout(width="110px"))
+        self.rows = {name: _RacerRow(name) for name in OPTIMIZERS}
+        for racer in spec.racers:
+            self.rows[racer.name].set_spec(racer)
+        self.status = widgets.HTML()
+        self.plot = PlotlyView()
+        self._worker: LatestWins[RaceSpec] = LatestWins(self._run, self._failed)
+
+        for w in self._controls():
+            w.observe(lambda _change: self._changed(), "value")
+        self.surface.observe(self._surface_changed, "value")
+        self.preset.observe(self._preset_chosen, "value")
+        self.race.on_click(lambda _b: self.plot.animate(frame={"duration": 120, "redraw": True},
+                                                        transition={"duration": 0}, mode="immediate"))
+        self.plot.on_click(self._clicked)
+        self._update_visibility()
+        self._refresh_state_options()
+        super().__init__([
+            widgets.HBox([self.preset, self.race, self.view]),
+            widgets.HBox([self.surface, self.condition, self.angle], layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([self.steps, self.noise, self.schedule, self.start_x, self.start_y],
+                         layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.VBox([row.box for row in self.rows.values()]),
+            widgets.HBox([self.show_state]),
+            self.status,
+            self.plot,
+            plotly_bootstrap(),
+        ], layout=widgets.Layout(width="100%"))
+        self.add_class("trainlab-race")
+        self._show_status(None)
+        self._submit()
+
+    # -- public ------------------------------------------------------------------------------
+    def spec(self) -> RaceSpec:
+        racers = tuple(row.spec(self.schedule.value) for row in self.rows.values() if row.check.value)
+        return RaceSpec(surface=self.surface.value, condition=self.condition.value, angle=self.angle.value,
+                        racers=racers, steps=self.steps.value, start=(self.start_x.value, self.start_y.value),
+                        noise=self.noise.value, view=self.view.value, show_state=self.show_state.value)
+
+    def wait(self, timeout: float = 120.0) -> bool:
+        return self._worker.wait_idle(timeout)
+
+    # -- reacting to the user ----------------------------------------------------------------
+    def _controls(self) -> list[widgets.ValueWidget]:
+        own = [self.condition, self.angle, self.steps, self.noise, self.schedule, self.start_x, self.start_y,
+               self.view, self.show_state]
+        return own + [w for row in self.rows.values() for w in row.widgets()]
+
+    @contextlib.contextmanager
+    def _hold(self) -> Iterator[None]:
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+
+    def _changed(self) -> None:
+        if self._holding:
+            return
+        self._update_visibility()
+        self._refresh_state_options()
+        if self.preset.value != CUSTOM and not self._matches(RACE_PRESETS[self.preset.value]):
+            with self._hold():
+                self.preset.value = CUSTOM
+            self._lesson = []
+        self._submit()
+
+    def _matches(self, preset: Any) -> bool:
+        """Whether the controls still show `preset` (sliders snap values to their steps)."""
+        spec = self.spec()
+        if spec.surface != preset.surface or {r.name for r in spec.racers} != set(preset.racers):
+            return False
+        if spec.steps != preset.steps or not math.isclose(spec.noise, preset.noise, abs_tol=0.03):
+            return False
+        params_match = all(math.isclose(getattr(spec, k), v, rel_tol=0.01) for k, v in preset.surface_params.items())
+        return params_match and all(math.isclose(getattr(r, k), preset.racers[r.name].get(k, getattr(r, k)),
+                                                 rel_tol=0.01, abs_tol=1e-6)
+                                    for r in spec.racers for k in ("lr", *EXTRA.get(r.name, ())))
+
+    def _submit(self) -> None:
+        spec = self.spec()
+        if not spec.racers:
+            self._input_notes = [("info", "Tick at least one optimizer to race.")]
+            self._show_status(None)
+            return
+        try:
+            spec.make_surface()
+            for racer in spec.racers:
+                racer.validate()
+        except SpecError as error:
+            self._input_notes = [("error", f"{error}. The figure still shows the last valid race.")]
+            self._show_status(None)
+            return
+        self._input_notes = []
+        self._worker.submit(spec)
+
+    def _surface_changed(self, change: dict) -> None:
+        if self._holding:
+            return
+        params = {"condition": self.condition.value, "angle": self.angle.value} if change["new"] == "quadratic" else {}
+        start = make_surface(change["new"], **params).start
+        with self._hold():
+            self.start_x.value, self.start_y.value = start
+        self._changed()
+
+    def _clicked(self, x: float, y: float) -> None:
+        with self._hold():
+            self.start_x.value, self.start_y.value = round(x, 4), round(y, 4)
+        self._changed()
+
+    def _preset_chosen(self, change: dict) -> None:
+        if self._holding or change["new"] == CUSTOM:
+            return
+        p = RACE_PRESETS[change["new"]]
+        with self._hold():
+            self.surface.value = p.surface
+            for key, value in p.surface_params.items():
+                getattr(self, key).value = value
+            surface = make_surface(p.surface, **p.surface_params)
+            self.start_x.value, self.start_y.value = surface.start
+            self.steps.value, self.noise.value, self.schedule.value = p.steps, p.noise, "none"
+            for row in self.rows.values():
+                row.check.value = False
+            for name, settings in p.racers.items():
+                self.rows[name].set_spec(OptimizerSpec(name, **settings))
+        self._lesson = [("info", f"{p.label}: {p.lesson}")]
+        self._update_visibility()
+        self._refresh_state_options()
+        self._submit()
+
+    def _update_visibility(self) -> None:
+        quadratic = self.surface.value == "quadratic"
+        self.condition.layout.display = None if quadratic else "none"
+        self.angle.layout.display = None if quadratic else "none"
+
+    def _refresh_state_options(self) -> None:
+        names = [name for name, row in self.rows.items() if row.check.value]
+        labels = [(OPTIMIZERS[n].label, n) for n in names]
+        with self._hold():
+            current = self.show_state.value
+            self.show_state.options = labels
+            self.show_state.value = current if current in names else (names[0] if names else None)
+
+    # -- worker thread -----------------------------------------------------------------------
+    def _run(self, spec: RaceSpec) -> None:
+        started = time.perf_counter()
+        surface = spec.make_surface()
+        runs = [run_optimizer(surface, racer, spec.start, spec.steps, spec.noise, spec.seed) for racer in spec.racers]
+        grid = _grid(spec.surface, spec.condition, spec.angle)
+        if spec.view == "3-D":
+            figure = race_figure_3d(surface, grid, runs)
+        else:
+            figure = race_figure(surface, grid, runs, spec.show_state)
+        self.result = runs
+        self.plot.show(figure)
+        notes = []
+        for run in runs:
+            at = int(run.diverged_at[0])
+            if at >= 0:
+                notes.append(("warning", f"{run.optimizer.label} diverged at step {at} (its loss became inf/NaN or it "
+                                         "left the box): its path stops there. Try a smaller learning rate."))
+        self._result_notes = notes
+        self._show_status((time.perf_counter() - started) * 1000)
+
+    def _failed(self, error: BaseException) -> None:
+        if not isinstance(error, SpecError):
+            log.exception("trainlab race failed", exc_info=error)
+        self._input_notes = [("error", f"{error}. The figure still shows the last valid race.")]
+        self._show_status(None)
+
+    def _show_status(self, ms: float | None) -> None:
+        parts = ["<span class='trainlab-drawn'>" + html.escape(", ".join(
+            OPTIMIZERS[r.optimizer.name].label for r in self.result) or "no race yet") + "</span>"]
+        if ms is not None:
+            parts.append(f"<span>computed in {ms:.0f} ms</span>")
+        notes = self._input_notes + self._lesson + self._result_notes
+        self.status.value = ("<div class='trainlab-status-line'>" + " · ".join(parts) + "</div>" + notice_boxes(notes))

@@ -1,0 +1,175 @@
+"""Turns optimizer trajectories into the race figure: a log-level contour map with every path,
+loss against step, and the chosen optimizer's internal state, animated from precomputed frames."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from trainlab.compute.optimizer_runs import OPTIMIZERS, Trajectory
+from trainlab.compute.surfaces import Surface
+from trainlab.ui.animation_controls import animation_controls
+
+# Okabe & Ito's palette: distinguishable with every common colour-vision deficiency.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+# Low loss light, high loss a pale blue: the coloured paths stay the boldest thing on the map.
+SURFACE_COLOURS = [[0.0, "#ffffff"], [1.0, "#4a90c4"]]
+MAX_FRAMES = 60
+MAX_PATH_POINTS = 100
+FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12}
+_STATE_SYMBOLS = {"velocity": "v", "grad_squared": "r", "first_moment": "m", "second_moment": "v",
+                  "first_moment_hat": "m̂", "second_moment_hat": "v̂"}
+
+
+def colour(name: str) -> str:
+    return PALETTE[list(OPTIMIZERS).index(name) % len(PALETTE)]
+
+
+def _r(x: float) -> float | None:
+    return float(f"{x:.5g}") if math.isfinite(x) else None
+
+
+def log_levels(z: torch.Tensor) -> torch.Tensor:
+    """log10 of the loss above its minimum on the grid: equal steps here are log-spaced levels."""
+    low, high = float(z.min()), float(z.max())
+    return torch.log10(z - low + 1e-3 * (high - low) + 1e-12)
+
+
+def _pick(count: int, most: int) -> list[int]:
+    """Up to `most` indices from 0..count-1, evenly spread, always with the last one."""
+    if count <= most:
+        return list(range(count))
+    step = (count - 1) / (most - 1)
+    return sorted({round(i * step) for i in range(most)})
+
+
+def _path(run: Trajectory, upto: int) -> tuple[list, list]:
+    idx = _pick(upto + 1, MAX_PATH_POINTS)
+    pts = run.points[idx, 0]
+    return [_r(v) for v in pts[:, 0].tolist()], [_r(v) for v in pts[:, 1].tolist()]
+
+
+def _losses(run: Trajectory, upto: int) -> tuple[list, list]:
+    idx = _pick(upto + 1, MAX_PATH_POINTS)
+    return idx, [_r(v) for v in run.losses[idx, 0].tolist()]
+
+
+def _last(run: Trajectory) -> int:
+    return run.points.shape[0] - 1
+
+
+def state_text(run: Trajectory, step: int) -> str:
+    """The optimizer's own numbers after `step` steps, as the lecture names them."""
+    step = min(step, _last(run))
+    x, y = run.points[step, 0].tolist()
+    lines = [f"<b>{run.optimizer.label}</b>, step {step}: x = ({x:.4g}, {y:.4g}), loss {float(run.losses[step, 0]):.4g}"]
+    if step > 0:
+        g = run.grads[step - 1, 0].tolist()
+        lines.append(f"gradient g = ({g[0]:.3g}, {g[1]:.3g}), lr {run.lrs[step - 1]:.3g}")
+        for name, buffer in run.state.items():
+            a, b = buffer[step - 1, 0].tolist()
+            lines.append(f"{_STATE_SYMBOLS.get(name, name)} ({name.replace('_', ' ')}) = ({a:.3g}, {b:.3g})")
+    if int(run.diverged_at[0]) >= 0:
+        lines.append(f"<span style='color:#b00'>diverged at step {int(run.diverged_at[0])}</span>")
+    return "<br>".join(lines)
+
+
+def _racer_traces(runs: list[Trajectory], step: int) -> list[dict[str, Any]]:
+    traces = []
+    for run in runs:
+        upto = min(step, _last(run))
+        xs, ys = _path(run, upto)
+        c = colour(run.optimizer.name)
+        traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": run.optimizer.label,
+                       "legendgroup": run.optimizer.name, "line": {"color": c, "width": 2.5},
+                       "xaxis": "x", "yaxis": "y"})
+        traces.append({"type": "scatter", "mode": "markers", "x": xs[-1:], "y": ys[-1:], "showlegend": False,
+                       "legendgroup": run.optimizer.name, "hoverinfo": "skip",
+                       "marker": {"color": c, "size": 11, "line": {"color": "white", "width": 1.5}},
+                       "xaxis": "x", "yaxis": "y"})
+    for run in runs:
+        steps, losses = _losses(run, min(step, _last(run)))
+        traces.append({"type": "scatter", "mode": "lines", "x": steps, "y": losses, "showlegend": False,
+                       "legendgroup": run.optimizer.name, "line": {"color": colour(run.optimizer.name), "width": 2},
+                       "xaxis": "x2", "yaxis": "y2", "name": run.optimizer.label})
+    return traces
+
+
+def _frame_layout(runs: list[Trajectory], selected: Trajectory | None, step: int) -> dict[str, Any]:
+    text = state_text(selected, step) if selected is not None else ""
+    return {
+        "annotations": [{"text": text, "xref": "paper", "yref": "paper", "x": 0.6, "y": 0.3, "xanchor": "left",
+                         "yanchor": "top", "align": "left", "showarrow": False, "font": {"size": 12}}],
+        "shapes": [{"type": "line", "xref": "x2", "yref": "paper", "x0": step, "x1": step, "y0": 0.4, "y1": 1.0,
+                    "line": {"color": "#888", "width": 1, "dash": "dot"}}],
+    }
+
+
+def race_figure(surface: Surface, grid: tuple, runs: list[Trajectory], selected: str | None,
+                height: int = 620) -> dict[str, Any]:
+    """Contour + paths (left), loss per step (top right), state panel (bottom right), with frames."""
+    xs, ys, z = grid
+    levels = log_levels(z)
+    data: list[dict[str, Any]] = [
+        {"type": "contour", "x": [_r(v) for v in xs.tolist()], "y": [_r(v) for v in ys.tolist()],
+         "z": [[float(f"{v:.4g}") for v in row] for row in levels.tolist()], "colorscale": SURFACE_COLOURS,
+         "showscale": False, "ncontours": 30, "contours": {"coloring": "fill", "showlines": True},
+         "line": {"width": 0.5, "color": "rgba(60,60,60,0.25)"}, "hoverinfo": "skip", "name": "surface",
+         "xaxis": "x", "yaxis": "y"},
+        {"type": "scatter", "mode": "markers", "x": [m[0] for m in surface.minima], "y": [m[1] for m in surface.minima],
+         "name": "minima", "marker": {"symbol": "star", "size": 13, "color": "white", "line": {"color": "#333", "width": 1}},
+         "xaxis": "x", "yaxis": "y", "hovertemplate": "minimum (%{x:.3g}, %{y:.3g})<extra></extra>"},
+    ]
+    longest = max((_last(run) for run in runs), default=0)
+    chosen = next((run for run in runs if run.optimizer.name == selected), runs[0] if runs else None)
+    data += _racer_traces(runs, longest)
+    moving = list(range(2, len(data)))
+    frames = []
+    for step in sorted({round(j * longest / (MAX_FRAMES - 1)) for j in range(MAX_FRAMES)}) if longest else []:
+        frames.append({"name": str(step), "data": _racer_traces(runs, step), "traces": moving,
+                       "layout": _frame_layout(runs, chosen, step)})
+    all_losses = [v for run in runs for v in run.losses[:, 0].tolist() if math.isfinite(v)]
+    log_loss = bool(all_losses) and min(all_losses) > 0
+    x0, x1, y0, y1 = surface.view
+    layout = {
+        "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
+        "margin": {"l": 50, "r": 20, "t": 30, "b": 100}, "uirevision": surface.name,
+        "xaxis": {"domain": [0.0, 0.52], "range": [x0, x1], "title": {"text": "x"}, "constrain": "domain"},
+        "yaxis": {"domain": [0.0, 1.0], "range": [y0, y1], "title": {"text": "y"}},
+        "xaxis2": {"domain": [0.6, 1.0], "anchor": "y2", "title": {"text": "step"}, "range": [0, max(longest, 1)]},
+        "yaxis2": {"domain": [0.4, 1.0], "anchor": "x2", "type": "log" if log_loss else "linear",
+                   "title": {"text": "loss"}, "exponentformat": "power", "gridcolor": "#eee"},
+        "legend": {"orientation": "h", "x": 0.0, "y": 1.06, "yanchor": "bottom"},
+        **_frame_layout(runs, chosen, longest),
+    }
+    if frames:
+        layout.update(animation_controls([f["name"] for f in frames], "step ", frame_ms=120, transition_ms=0))
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def race_figure_3d(surface: Surface, grid: tuple, runs: list[Trajectory], height: int = 620) -> dict[str, Any]:
+    """The surface in 3-D (height: log10 of the loss above its minimum) with every full path on it."""
+    xs, ys, z = grid
+    low, high = float(z.min()), float(z.max())
+    offset = 1e-3 * (high - low) + 1e-12
+
+    def height_of(loss: torch.Tensor) -> list:
+        return [_r(v) for v in torch.log10((loss - low).clamp(min=0) + offset).tolist()]
+
+    data: list[dict[str, Any]] = [{
+        "type": "surface", "x": [_r(v) for v in xs.tolist()], "y": [_r(v) for v in ys.tolist()],
+        "z": [[float(f"{v:.4g}") for v in row] for row in log_levels(z).tolist()],
+        "colorscale": SURFACE_COLOURS, "showscale": False, "opacity": 0.9, "name": "surface"}]
+    for run in runs:
+        idx = _pick(_last(run) + 1, 300)
+        pts = run.points[idx, 0]
+        data.append({"type": "scatter3d", "mode": "lines", "name": run.optimizer.label,
+                     "x": [_r(v) for v in pts[:, 0].tolist()], "y": [_r(v) for v in pts[:, 1].tolist()],
+                     "z": height_of(run.losses[idx, 0]), "line": {"color": colour(run.optimizer.name), "width": 6}})
+    layout = {"height": height, "font": FONT, "margin": {"l": 0, "r": 0, "t": 30, "b": 0}, "uirevision": "3d",
+              "scene": {"xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}},
+                        "zaxis": {"title": {"text": "log10 loss"}}},
+              "legend": {"orientation": "h", "x": 0.0, "y": 1.02}}
+    return {"data": data, "layout": layout}
