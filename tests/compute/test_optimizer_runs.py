@@ -38,8 +38,9 @@ TORCH_STATE = {"momentum_buffer": "velocity", "sum": "grad_squared", "square_avg
                "exp_avg": "first_moment", "exp_avg_sq": "second_moment"}
 EXPECTED_STATE = {
     "sgd": set(), "momentum": {"velocity"}, "nesterov": {"velocity"}, "adagrad": {"grad_squared"},
-    "rmsprop": {"grad_squared"}, "adam": {"first_moment", "second_moment"},
-    "adamw": {"first_moment", "second_moment"}, "adam_no_bias_correction": {"first_moment", "second_moment"},
+    "rmsprop": {"grad_squared"}, "adam": {"first_moment", "second_moment", "first_moment_hat", "second_moment_hat"},
+    "adamw": {"first_moment", "second_moment", "first_moment_hat", "second_moment_hat"},
+    "adam_no_bias_correction": {"first_moment", "second_moment"},
     "lbfgs": set(), "lbfgs_line_search": set(), "newton": set(),
 }
 
@@ -171,6 +172,17 @@ def test_trajectory_equals_torch_optim(name, surface_name, schedule):
             assert run.state[ours].shape == (steps, 1, 2)
             ref = torch.stack([s[torch_key] for s in ref_states])
             torch.testing.assert_close(run.state[ours], ref, rtol=1e-9, atol=1e-12)
+    if name in ("adam", "adamw"):
+        # the bias-corrected moments m / (1 - b1^t), v / (1 - b2^t), t = 1, 2, ...
+        t = torch.arange(1, steps + 1, dtype=F64)[:, None, None]
+        m = torch.stack([s["exp_avg"] for s in ref_states])
+        v = torch.stack([s["exp_avg_sq"] for s in ref_states])
+        torch.testing.assert_close(run.state["first_moment_hat"], m / (1 - spec.beta1**t), rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(run.state["second_moment_hat"], v / (1 - spec.beta2**t), rtol=1e-9, atol=1e-12)
+        # and the step is lr * m_hat / (sqrt(v_hat) + eps) (constant lr here)
+        if schedule == "none" and name == "adam":
+            step = -spec.lr * run.state["first_moment_hat"] / (run.state["second_moment_hat"].sqrt() + spec.eps)
+            torch.testing.assert_close(run.points[1:] - run.points[:-1], step, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))

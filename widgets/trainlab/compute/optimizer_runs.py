@@ -83,15 +83,19 @@ class OptimizerSpec:
         _positive("eps", self.eps, 1.0)
         for name in ("momentum", "beta1", "beta2", "decay"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 <= value < 1.0):
+            if not (_is_number(value) and 0.0 <= value < 1.0):
                 raise SpecError(name, f"must be a number in [0, 1), not {value!r}")
-        if not (math.isfinite(self.weight_decay) and 0.0 <= self.weight_decay <= 1.0):
+        if not (_is_number(self.weight_decay) and 0.0 <= self.weight_decay <= 1.0):
             raise SpecError("weight_decay", f"must be a number from 0 to 1, not {self.weight_decay!r}")
         return self
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _positive(field_name: str, value: Any, most: float) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 < value <= most):
+    if not (_is_number(value) and 0.0 < value <= most):
         raise SpecError(field_name, f"must be a number above 0 and at most {most:g}, not {value!r}")
 
 
@@ -190,6 +194,28 @@ def _outside(surface: Surface, points: Tensor) -> Tensor:
     return ((points[..., 0] - cx).abs() > span) | ((points[..., 1] - cy).abs() > span)
 
 
+def _start_points(start: Any) -> Tensor:
+    """(N, 2) float64 start points from a point (x, y) or a list of them."""
+    try:
+        p = torch.as_tensor(start, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        raise SpecError("start", f"must be a point (x, y) or a list of points, not {start!r}") from None
+    if p.numel() == 0 or p.shape[-1] != 2 or p.dim() > 2:
+        raise SpecError("start", f"must be a point (x, y) or a list of points, not shape {tuple(p.shape)}")
+    if not torch.isfinite(p).all():
+        raise SpecError("start", "must be finite numbers")
+    return p.reshape(-1, 2).clone()
+
+
+def _freeze_after_divergence(grads: Tensor, state: dict[str, Tensor], diverged: Tensor) -> None:
+    """In a batched run, repeat each diverged point's last good gradient and state to the end."""
+    for i in torch.nonzero(diverged >= 0).flatten().tolist():
+        d = int(diverged[i])  # points[d] is already the frozen copy of points[d - 1]
+        grads[d:, i] = grads[d - 1, i]
+        for buffer in state.values():
+            buffer[d - 1:, i] = buffer[d - 2, i] if d >= 2 else 0.0
+
+
 def run_optimizer(surface: Surface, spec: OptimizerSpec, start: Any = None, steps: int = 200,
                   noise: float = 0.0, seed: int = 0) -> Trajectory:
     """Run `spec` for `steps` steps from `start` ((2,) or (N, 2); default: the surface's start).
@@ -199,14 +225,11 @@ def run_optimizer(surface: Surface, spec: OptimizerSpec, start: Any = None, step
     (the recorded values after it repeat the last good ones).
     """
     spec.validate()
-    if not (isinstance(steps, int) and 1 <= steps <= 10_000):
+    if not (isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= 10_000):
         raise SpecError("steps", f"must be a whole number from 1 to 10000, not {steps!r}")
-    if not (math.isfinite(noise) and 0.0 <= noise <= 100.0):
+    if not (_is_number(noise) and 0.0 <= noise <= 100.0):
         raise SpecError("noise", f"must be a number from 0 to 100, not {noise!r}")
-    start = surface.start if start is None else start
-    p = torch.as_tensor(start, dtype=torch.float64).reshape(-1, 2).clone()
-    if not torch.isfinite(p).all():
-        raise SpecError("start", "must be finite numbers")
+    p = _start_points(surface.start if start is None else start)
     n = p.shape[0]
     if n > 1 and not OPTIMIZERS[spec.name].elementwise:
         raise SpecError("optimizer", f"{spec.label} couples the coordinates: run one start point at a time")
@@ -277,8 +300,10 @@ def run_optimizer(surface: Surface, spec: OptimizerSpec, start: Any = None, step
         losses_log.append(losses)
     done = len(points) - 1
     state = {name: torch.stack(buffers) for name, buffers in state_log.items()}
-    return Trajectory(spec, surface, torch.stack(points), torch.stack(losses_log), torch.stack(grads_log[:done]),
-                      lrs[:done], diverged, state)
+    grads = torch.stack(grads_log[:done])
+    if n > 1:
+        _freeze_after_divergence(grads, state, diverged)
+    return Trajectory(spec, surface, torch.stack(points), torch.stack(losses_log), grads, lrs[:done], diverged, state)
 
 
 def basin_map(surface: Surface, spec: OptimizerSpec, n: int = 50, steps: int = 300) -> tuple[Tensor, Tensor, Tensor]:

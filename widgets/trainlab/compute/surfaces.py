@@ -50,9 +50,9 @@ def _xy(p: Tensor) -> tuple[Tensor, Tensor]:
 def quadratic(condition: float = 20.0, angle: float = 0.0) -> Surface:
     """0.5 (u^2 + condition v^2) in axes rotated by `angle` degrees: the Hessian's condition
     number is `condition`, so plain SGD zig-zags along the steep axis."""
-    if not (math.isfinite(condition) and 1.0 <= condition <= 1000.0):
+    if not (isinstance(condition, (int, float)) and math.isfinite(condition) and 1.0 <= condition <= 1000.0):
         raise SpecError("condition", f"must be a number from 1 to 1000, not {condition!r}")
-    if not math.isfinite(angle):
+    if not (isinstance(angle, (int, float)) and math.isfinite(angle)):
         raise SpecError("angle", f"must be a finite number of degrees, not {angle!r}")
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
 
@@ -125,6 +125,9 @@ SURFACES: dict[str, Callable[..., Surface]] = {
 def make_surface(name: str, **params: float) -> Surface:
     if name not in SURFACES:
         raise SpecError("surface", f"must be one of {', '.join(SURFACES)}, not {name!r}")
-    if params and name != "quadratic":
-        raise SpecError("surface", f"{name} takes no parameters")
+    allowed = {"condition", "angle"} if name == "quadratic" else set()
+    unknown = set(params) - allowed
+    if unknown:
+        takes = "takes condition and angle" if allowed else "takes no parameters"
+        raise SpecError("surface", f"{name} {takes}, not {', '.join(sorted(unknown))}")
     return SURFACES[name](**params)

@@ -14,13 +14,13 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from collections import OrderedDict
 from typing import Any
 
 import ipywidgets as widgets
 
 from trainlab.compute.errors import SpecError
-from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, run_optimizer
+from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, Trajectory, run_optimizer
 from trainlab.compute.surfaces import SURFACES, Surface, make_surface
 from trainlab.presets import RACE_PRESETS
 from trainlab.ui.latest_wins import LatestWins
@@ -30,7 +30,6 @@ from trainlab.ui.race_figure import colour, race_figure, race_figure_3d
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"
-GRID = 200
 _STYLE = {"description_width": "initial"}
 # Hyperparameters shown next to each optimizer, besides its learning rate.
 EXTRA = {"momentum": ("momentum",), "nesterov": ("momentum",), "rmsprop": ("decay",),
@@ -59,10 +58,22 @@ class RaceSpec:
         return make_surface(self.surface, **params)
 
 
-@lru_cache(maxsize=8)
-def _grid(surface: str, condition: float, angle: float) -> tuple:
-    params = {"condition": condition, "angle": angle} if surface == "quadratic" else {}
-    return make_surface(surface, **params).grid(GRID)
+class _TrajectoryCache:
+    """Recent trajectories by everything they depend on: a change to one racer recomputes only it."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._runs: OrderedDict[tuple, Trajectory] = OrderedDict()
+
+    def run(self, spec: RaceSpec, surface: Surface, racer: OptimizerSpec) -> Trajectory:
+        key = (surface.name, tuple(sorted(surface.params.items())), racer, spec.start, spec.steps, spec.noise,
+               spec.seed)
+        if key not in self._runs:
+            self._runs[key] = run_optimizer(surface, racer, spec.start, spec.steps, spec.noise, spec.seed)
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
+        self._runs.move_to_end(key)
+        return self._runs[key]
 
 
 class _RacerRow:
@@ -159,6 +170,7 @@ class OptimizerRace(widgets.VBox):
             self.rows[racer.name].set_spec(racer)
         self.status = widgets.HTML()
         self.plot = PlotlyView()
+        self._trajectories = _TrajectoryCache()
         self._worker: LatestWins[RaceSpec] = LatestWins(self._run, self._failed)
 
         for w in self._controls():
@@ -300,12 +312,11 @@ class OptimizerRace(widgets.VBox):
     def _run(self, spec: RaceSpec) -> None:
         started = time.perf_counter()
         surface = spec.make_surface()
-        runs = [run_optimizer(surface, racer, spec.start, spec.steps, spec.noise, spec.seed) for racer in spec.racers]
-        grid = _grid(spec.surface, spec.condition, spec.angle)
+        runs = [self._trajectories.run(spec, surface, racer) for racer in spec.racers]
         if spec.view == "3-D":
-            figure = race_figure_3d(surface, grid, runs)
+            figure = race_figure_3d(surface, runs)
         else:
-            figure = race_figure(surface, grid, runs, spec.show_state)
+            figure = race_figure(surface, runs, spec.show_state)
         self.result = runs
         self.plot.show(figure)
         notes = []

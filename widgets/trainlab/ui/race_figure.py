@@ -4,12 +4,14 @@ loss against step, and the chosen optimizer's internal state, animated from prec
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import torch
 
 from trainlab.compute.optimizer_runs import OPTIMIZERS, Trajectory
-from trainlab.compute.surfaces import Surface
+from trainlab.compute.surfaces import Surface, make_surface
 from trainlab.ui.animation_controls import animation_controls
 
 # Okabe & Ito's palette: distinguishable with every common colour-vision deficiency.
@@ -45,15 +47,24 @@ def _pick(count: int, most: int) -> list[int]:
     return sorted({round(i * step) for i in range(most)})
 
 
-def _path(run: Trajectory, upto: int) -> tuple[list, list]:
-    idx = _pick(upto + 1, MAX_PATH_POINTS)
-    pts = run.points[idx, 0]
-    return [_r(v) for v in pts[:, 0].tolist()], [_r(v) for v in pts[:, 1].tolist()]
+@dataclass
+class _Rounded:
+    """A run's path and losses as short JSON-ready numbers, formatted once for all frames."""
 
+    run: Trajectory
+    x: list
+    y: list
+    loss: list
 
-def _losses(run: Trajectory, upto: int) -> tuple[list, list]:
-    idx = _pick(upto + 1, MAX_PATH_POINTS)
-    return idx, [_r(v) for v in run.losses[idx, 0].tolist()]
+    @classmethod
+    def of(cls, run: Trajectory) -> _Rounded:
+        pts = run.points[:, 0]
+        return cls(run, [_r(v) for v in pts[:, 0].tolist()], [_r(v) for v in pts[:, 1].tolist()],
+                   [_r(v) for v in run.losses[:, 0].tolist()])
+
+    def upto(self, step: int) -> tuple[list[int], list, list, list]:
+        idx = _pick(min(step, len(self.x) - 1) + 1, MAX_PATH_POINTS)
+        return idx, [self.x[i] for i in idx], [self.y[i] for i in idx], [self.loss[i] for i in idx]
 
 
 def _last(run: Trajectory) -> int:
@@ -76,25 +87,21 @@ def state_text(run: Trajectory, step: int) -> str:
     return "<br>".join(lines)
 
 
-def _racer_traces(runs: list[Trajectory], step: int) -> list[dict[str, Any]]:
-    traces = []
-    for run in runs:
-        upto = min(step, _last(run))
-        xs, ys = _path(run, upto)
-        c = colour(run.optimizer.name)
-        traces.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": run.optimizer.label,
-                       "legendgroup": run.optimizer.name, "line": {"color": c, "width": 2.5},
-                       "xaxis": "x", "yaxis": "y"})
-        traces.append({"type": "scatter", "mode": "markers", "x": xs[-1:], "y": ys[-1:], "showlegend": False,
-                       "legendgroup": run.optimizer.name, "hoverinfo": "skip",
-                       "marker": {"color": c, "size": 11, "line": {"color": "white", "width": 1.5}},
-                       "xaxis": "x", "yaxis": "y"})
-    for run in runs:
-        steps, losses = _losses(run, min(step, _last(run)))
-        traces.append({"type": "scatter", "mode": "lines", "x": steps, "y": losses, "showlegend": False,
-                       "legendgroup": run.optimizer.name, "line": {"color": colour(run.optimizer.name), "width": 2},
-                       "xaxis": "x2", "yaxis": "y2", "name": run.optimizer.label})
-    return traces
+def _racer_traces(rounded: list[_Rounded], step: int) -> list[dict[str, Any]]:
+    paths, losses = [], []
+    for r in rounded:
+        idx, xs, ys, loss = r.upto(step)
+        name, c = r.run.optimizer.name, colour(r.run.optimizer.name)
+        paths.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": r.run.optimizer.label,
+                      "legendgroup": name, "line": {"color": c, "width": 2.5}, "xaxis": "x", "yaxis": "y"})
+        paths.append({"type": "scatter", "mode": "markers", "x": xs[-1:], "y": ys[-1:], "showlegend": False,
+                      "legendgroup": name, "hoverinfo": "skip",
+                      "marker": {"color": c, "size": 11, "line": {"color": "white", "width": 1.5}},
+                      "xaxis": "x", "yaxis": "y"})
+        losses.append({"type": "scatter", "mode": "lines", "x": idx, "y": loss, "showlegend": False,
+                       "legendgroup": name, "line": {"color": c, "width": 2}, "xaxis": "x2", "yaxis": "y2",
+                       "name": r.run.optimizer.label})
+    return paths + losses
 
 
 def _frame_layout(runs: list[Trajectory], selected: Trajectory | None, step: int) -> dict[str, Any]:
@@ -107,28 +114,36 @@ def _frame_layout(runs: list[Trajectory], selected: Trajectory | None, step: int
     }
 
 
-def race_figure(surface: Surface, grid: tuple, runs: list[Trajectory], selected: str | None,
+@lru_cache(maxsize=16)
+def _surface_traces(name: str, params: tuple, grid_size: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The contour map and the minima markers of a surface: built once, reused by every race on it."""
+    surface = make_surface(name, **dict(params))
+    xs, ys, z = surface.grid(grid_size)
+    contour = {
+        "type": "contour", "x": [_r(v) for v in xs.tolist()], "y": [_r(v) for v in ys.tolist()],
+        "z": [[float(f"{v:.4g}") for v in row] for row in log_levels(z).tolist()], "colorscale": SURFACE_COLOURS,
+        "showscale": False, "ncontours": 30, "contours": {"coloring": "fill", "showlines": True},
+        "line": {"width": 0.5, "color": "rgba(60,60,60,0.25)"}, "hoverinfo": "skip", "name": "surface",
+        "xaxis": "x", "yaxis": "y"}
+    minima = {
+        "type": "scatter", "mode": "markers", "x": [m[0] for m in surface.minima], "y": [m[1] for m in surface.minima],
+        "name": "minima", "marker": {"symbol": "star", "size": 13, "color": "white", "line": {"color": "#333", "width": 1}},
+        "xaxis": "x", "yaxis": "y", "hovertemplate": "minimum (%{x:.3g}, %{y:.3g})<extra></extra>"}
+    return contour, minima
+
+
+def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, grid_size: int = 200,
                 height: int = 620) -> dict[str, Any]:
     """Contour + paths (left), loss per step (top right), state panel (bottom right), with frames."""
-    xs, ys, z = grid
-    levels = log_levels(z)
-    data: list[dict[str, Any]] = [
-        {"type": "contour", "x": [_r(v) for v in xs.tolist()], "y": [_r(v) for v in ys.tolist()],
-         "z": [[float(f"{v:.4g}") for v in row] for row in levels.tolist()], "colorscale": SURFACE_COLOURS,
-         "showscale": False, "ncontours": 30, "contours": {"coloring": "fill", "showlines": True},
-         "line": {"width": 0.5, "color": "rgba(60,60,60,0.25)"}, "hoverinfo": "skip", "name": "surface",
-         "xaxis": "x", "yaxis": "y"},
-        {"type": "scatter", "mode": "markers", "x": [m[0] for m in surface.minima], "y": [m[1] for m in surface.minima],
-         "name": "minima", "marker": {"symbol": "star", "size": 13, "color": "white", "line": {"color": "#333", "width": 1}},
-         "xaxis": "x", "yaxis": "y", "hovertemplate": "minimum (%{x:.3g}, %{y:.3g})<extra></extra>"},
-    ]
+    data: list[dict[str, Any]] = list(_surface_traces(surface.name, tuple(sorted(surface.params.items())), grid_size))
     longest = max((_last(run) for run in runs), default=0)
     chosen = next((run for run in runs if run.optimizer.name == selected), runs[0] if runs else None)
-    data += _racer_traces(runs, longest)
+    rounded = [_Rounded.of(run) for run in runs]
+    data += _racer_traces(rounded, longest)
     moving = list(range(2, len(data)))
     frames = []
     for step in sorted({round(j * longest / (MAX_FRAMES - 1)) for j in range(MAX_FRAMES)}) if longest else []:
-        frames.append({"name": str(step), "data": _racer_traces(runs, step), "traces": moving,
+        frames.append({"name": str(step), "data": _racer_traces(rounded, step), "traces": moving,
                        "layout": _frame_layout(runs, chosen, step)})
     all_losses = [v for run in runs for v in run.losses[:, 0].tolist() if math.isfinite(v)]
     log_loss = bool(all_losses) and min(all_losses) > 0
@@ -149,9 +164,9 @@ def race_figure(surface: Surface, grid: tuple, runs: list[Trajectory], selected:
     return {"data": data, "layout": layout, "frames": frames}
 
 
-def race_figure_3d(surface: Surface, grid: tuple, runs: list[Trajectory], height: int = 620) -> dict[str, Any]:
+def race_figure_3d(surface: Surface, runs: list[Trajectory], grid_size: int = 120, height: int = 620) -> dict[str, Any]:
     """The surface in 3-D (height: log10 of the loss above its minimum) with every full path on it."""
-    xs, ys, z = grid
+    xs, ys, z = surface.grid(grid_size)
     low, high = float(z.min()), float(z.max())
     offset = 1e-3 * (high - low) + 1e-12
 

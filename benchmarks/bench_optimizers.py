@@ -1,0 +1,57 @@
+"""Optimizer-lab benchmark: a full recompute after a control change (6 optimizers x 500 steps plus
+the 200 x 200 surface grid and the figure), the basin map, and the size of the race's frames.
+
+    python benchmarks/bench_optimizers.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+from trainlab.compute.optimizer_runs import OptimizerSpec, basin_map, run_optimizer
+from trainlab.compute.surfaces import make_surface
+from trainlab.ui.race_figure import race_figure
+
+RACERS = [OptimizerSpec("sgd", lr=1e-3), OptimizerSpec("momentum", lr=1e-3), OptimizerSpec("nesterov", lr=1e-3),
+          OptimizerSpec("rmsprop", lr=1e-2), OptimizerSpec("adam", lr=0.05), OptimizerSpec("adagrad", lr=0.5)]
+
+
+def median_ms(fn: Callable[[], object], repeats: int = 5) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    surface = make_surface("rosenbrock")
+    runs_ms = median_ms(lambda: [run_optimizer(surface, r, None, 500) for r in RACERS])
+    one_step_ms = median_ms(lambda: run_optimizer(surface, RACERS[4], None, 1), 20)
+    grid_ms = median_ms(lambda: surface.grid(200))
+    runs = [run_optimizer(surface, r, None, 500) for r in RACERS]
+    figure_ms = median_ms(lambda: race_figure(surface, runs, "adam"))  # the contour map is cached per surface
+    figure = race_figure(surface, runs, "adam")
+    one_racer_ms = median_ms(lambda: run_optimizer(surface, RACERS[4], None, 500))
+    himmelblau = make_surface("himmelblau")
+    basin_ms = median_ms(lambda: basin_map(himmelblau, OptimizerSpec("sgd", lr=0.01), 50, 300), 3)
+
+    print(f"6 optimizers x 500 steps (torch.optim, float64):  {runs_ms:7.1f} ms")
+    print(f"  one run of 1 step (set-up cost of a run):       {one_step_ms:7.1f} ms")
+    print(f"200 x 200 surface grid:                           {grid_ms:7.1f} ms")
+    print(f"race figure with 60 frames (contour cached):      {figure_ms:7.1f} ms")
+    print(f"full recompute (runs + grid + figure):            {runs_ms + grid_ms + figure_ms:7.1f} ms (target <= 100 ms)")
+    print(f"one racer's hyperparameter changed (the widget keeps the other five runs): "
+          f"{one_racer_ms + figure_ms:.1f} ms")
+    print(f"basin map, 2,500 starts x 300 steps (SGD):        {basin_ms:7.1f} ms (target <= 2000 ms)")
+    print(f"frames payload, 6 x 500 race:                     {len(json.dumps(figure['frames'])) / 1e6:7.2f} MB "
+          f"(whole figure {len(json.dumps(figure)) / 1e6:.2f} MB; target < 2 MB)")
+
+
+if __name__ == "__main__":
+    main()
