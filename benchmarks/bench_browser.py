@@ -8,6 +8,7 @@ kernel memory, reliability.
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +22,16 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E
 from tests.browser.lab_page import SIGNATURE_JS, choose, wait_for_change, wait_for_drawn, wait_for_figure  # noqa: E402
 
 LAB = "02_weight_initialization.ipynb"
+
+
+def wait_for_port(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"trainlab serve did not listen on port {port} within {timeout:.0f} s")
 
 
 def kernel_rss_mb() -> list[float]:
@@ -77,7 +88,7 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/voila/render/{LAB}"
     try:
-        time.sleep(4)
+        wait_for_port(port)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             # Warm the server and the OS file cache once, as a server that has been up a while is.

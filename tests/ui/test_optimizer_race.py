@@ -80,9 +80,10 @@ def test_frames_animate_the_race_in_the_browser_and_stay_small():
         "adam": {"lr": 0.05}, "adagrad": {"lr": 0.5}})
     paths(race)
     figure = race.plot.figure
-    assert len(figure["frames"]) == 60
+    assert len(figure["frames"]) == 50
     assert figure["layout"]["sliders"][0]["steps"][-1]["label"] == "500"
     assert len(json.dumps(figure["frames"])) < 2_000_000
+    assert race.plot.base[0]["type"] == "contour", "the contour map travels once, as a base trace"
     first, last = figure["frames"][0], figure["frames"][-1]
     assert len(first["data"][0]["x"]) == 1 and len(last["data"][0]["x"]) > 50, "paths grow frame by frame"
     assert "step 500" in last["layout"]["annotations"][0]["text"]
@@ -100,10 +101,10 @@ def test_three_d_view_and_back():
     paths(race)
     race.view.value = "3-D"
     race.wait()
-    assert race.plot.figure["data"][0]["type"] == "surface"
+    assert race.plot.figure["data"][0]["type"] == "surface" and race.plot.base == []
     race.view.value = "contour"
     race.wait()
-    assert race.plot.figure["data"][0]["type"] == "contour"
+    assert race.plot.base[0]["type"] == "contour"
 
 
 def test_no_racer_gives_a_notice_and_keeps_the_figure():

@@ -26,7 +26,7 @@ from trainlab.presets import RACE_PRESETS
 from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.notices import Notice, notice_boxes
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
-from trainlab.ui.race_figure import colour, race_figure, race_figure_3d
+from trainlab.ui.race_figure import colour, race_figure, race_figure_3d, surface_traces
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"
@@ -313,12 +313,11 @@ class OptimizerRace(widgets.VBox):
         started = time.perf_counter()
         surface = spec.make_surface()
         runs = [self._trajectories.run(spec, surface, racer) for racer in spec.racers]
-        if spec.view == "3-D":
-            figure = race_figure_3d(surface, runs)
-        else:
-            figure = race_figure(surface, runs, spec.show_state)
         self.result = runs
-        self.plot.show(figure)
+        if spec.view == "3-D":
+            self.plot.show(race_figure_3d(surface, runs), base=[])
+        else:
+            self.plot.show(race_figure(surface, runs, spec.show_state), base=surface_traces(surface))
         notes = []
         for run in runs:
             at = int(run.diverged_at[0])

@@ -33,6 +33,9 @@ class PlotlyView(anywidget.AnyWidget):
     _css = _STATIC / "plotly_view.css"
 
     figure = traitlets.Dict().tag(sync=True)
+    # Traces that rarely change (a contour map), drawn before figure["data"]: sent only when they
+    # change, and kept as the same objects in the browser, so Plotly.react does not redraw them.
+    base = traitlets.List().tag(sync=True)
     # Bumped on every draw request; the front end writes it to data-revision once drawn.
     revision = traitlets.Int(0).tag(sync=True)
 
@@ -45,8 +48,9 @@ class PlotlyView(anywidget.AnyWidget):
         """Call handler(x, y) when the user clicks a point of the plot."""
         self._click_handlers.append(handler)
 
-    def show(self, figure: dict[str, Any]) -> None:
-        """Draw `figure` ({"data", "layout", optional "frames"}), updating the plot in place.
+    def show(self, figure: dict[str, Any], base: list[dict[str, Any]] | None = None) -> None:
+        """Draw `figure` ({"data", "layout", optional "frames"}) after the `base` traces (None: keep
+        the current ones), updating the plot in place.
 
         A layout transition animates the change from the figure drawn before; plotly.js can
         only do that between figures with the same axes and traces, so otherwise it is dropped.
@@ -54,6 +58,8 @@ class PlotlyView(anywidget.AnyWidget):
         if "transition" in figure.get("layout", {}) and _structure(figure) != _structure(self.figure):
             figure = {**figure, "layout": {k: v for k, v in figure["layout"].items() if k != "transition"}}
         with self.hold_sync():
+            if base is not None and base != self.base:
+                self.base = base
             self.figure = figure
             self.revision += 1
 

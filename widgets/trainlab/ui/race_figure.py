@@ -18,8 +18,8 @@ from trainlab.ui.animation_controls import animation_controls
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 # Low loss light, high loss a pale blue: the coloured paths stay the boldest thing on the map.
 SURFACE_COLOURS = [[0.0, "#ffffff"], [1.0, "#4a90c4"]]
-MAX_FRAMES = 60
-MAX_PATH_POINTS = 100
+MAX_FRAMES = 50
+MAX_PATH_POINTS = 80
 FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12}
 _STATE_SYMBOLS = {"velocity": "v", "grad_squared": "r", "first_moment": "m", "second_moment": "v",
                   "first_moment_hat": "m̂", "second_moment_hat": "v̂"}
@@ -132,15 +132,21 @@ def _surface_traces(name: str, params: tuple, grid_size: int) -> tuple[dict[str,
     return contour, minima
 
 
-def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, grid_size: int = 200,
-                height: int = 620) -> dict[str, Any]:
-    """Contour + paths (left), loss per step (top right), state panel (bottom right), with frames."""
-    data: list[dict[str, Any]] = list(_surface_traces(surface.name, tuple(sorted(surface.params.items())), grid_size))
+def surface_traces(surface: Surface, grid_size: int = 200) -> list[dict[str, Any]]:
+    """The race figure's base traces (contour map, minima): they change only with the surface."""
+    return list(_surface_traces(surface.name, tuple(sorted(surface.params.items())), grid_size))
+
+
+def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, height: int = 620) -> dict[str, Any]:
+    """Paths over the surface_traces (left), loss per step (top right), state panel (bottom right),
+    with frames. Trace indices in frames count the two base traces first."""
+    data: list[dict[str, Any]] = []
+    base_count = 2
     longest = max((_last(run) for run in runs), default=0)
     chosen = next((run for run in runs if run.optimizer.name == selected), runs[0] if runs else None)
     rounded = [_Rounded.of(run) for run in runs]
     data += _racer_traces(rounded, longest)
-    moving = list(range(2, len(data)))
+    moving = list(range(base_count, base_count + len(data)))
     frames = []
     for step in sorted({round(j * longest / (MAX_FRAMES - 1)) for j in range(MAX_FRAMES)}) if longest else []:
         frames.append({"name": str(step), "data": _racer_traces(rounded, step), "traces": moving,

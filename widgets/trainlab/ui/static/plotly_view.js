@@ -69,7 +69,8 @@ async function render({ model, el }) {
       do {
         again = false;
         const figure = model.get("figure");
-        await Plotly.react(node, { data: figure.data ?? [], layout: figure.layout ?? {}, frames: figure.frames ?? [], config: CONFIG });
+        const data = [...(model.get("base") ?? []), ...(figure.data ?? [])];
+        await Plotly.react(node, { data, layout: figure.layout ?? {}, frames: figure.frames ?? [], config: CONFIG });
         el.dataset.revision = String(model.get("revision"));
       } while (again);
     } finally {
