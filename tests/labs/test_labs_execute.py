@@ -20,17 +20,21 @@ def test_labs_are_stored_without_outputs():
                 assert cell["outputs"] == [] and cell["execution_count"] is None, path.name
 
 
+# After a lab's own cells: each widget it built must have drawn a real result.
+CHECKS = {
+    "InitExplorer(": "assert explorer.wait(180) and explorer.result.layers and explorer.histograms.figure['data']\n"
+                     "print('drew', explorer.result.spec.activation, explorer.result.device)",
+    "OptimizerRace(": "assert race.wait(180) and race.result and race.plot.figure['data']\n"
+                      "print('drew', [run.optimizer.name for run in race.result])",
+}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_lab_executes(path):
     notebook = nbformat.read(path, as_version=4)
-    has_explorer = any(cell.cell_type == "code" and "InitExplorer(" in cell.source for cell in notebook.cells)
-    if has_explorer:
-        # After the lab's own cells: the explorer it built must have drawn a real pass.
-        notebook.cells.append(nbformat.v4.new_code_cell(
-            "assert explorer.wait(180)\n"
-            "assert explorer.result is not None and explorer.result.layers\n"
-            "assert explorer.histograms.figure['data']\n"
-            "print('drew', explorer.result.spec.activation, explorer.result.device)"))
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    checks = [check for widget, check in CHECKS.items() if widget in code]
+    notebook.cells += [nbformat.v4.new_code_cell(check) for check in checks]
     NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(LABS)}}).execute()
-    if has_explorer:
-        assert "drew" in notebook.cells[-1].outputs[0]["text"]
+    for cell in notebook.cells[len(notebook.cells) - len(checks):]:
+        assert "drew" in cell.outputs[0]["text"]

@@ -118,3 +118,18 @@ def test_no_racer_gives_a_notice_and_keeps_the_figure():
     race.rows["adam"].check.value = True
     assert set(paths(race)) == {"Adam"}
     assert "Tick at least one optimizer" not in notices(race, "info")
+
+
+def test_basin_map_view_for_the_chosen_optimizer():
+    race = OptimizerRace(surface="himmelblau", racers={"sgd": {"lr": 0.01}, "newton": {}}, steps=100)
+    paths(race)
+    race.show_state.value = "sgd"
+    race.view.value = "basins"
+    race.wait()
+    heatmap = race.plot.figure["data"][0]
+    assert heatmap["type"] == "heatmap" and len(heatmap["z"]) == 50
+    assert {v for row in heatmap["z"] for v in row} >= {0, 1, 2, 3}, "all four of Himmelblau's basins"
+    assert "SGD" in race.plot.figure["layout"]["title"]["text"]
+    race.show_state.value = "newton"
+    race.wait()
+    assert "Newton" in race.status.value and "element-wise" in notices(race, "error")

@@ -20,16 +20,17 @@ from typing import Any
 import ipywidgets as widgets
 
 from trainlab.compute.errors import SpecError
-from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, Trajectory, run_optimizer
+from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, Trajectory, basin_map, run_optimizer
 from trainlab.compute.surfaces import SURFACES, Surface, make_surface
 from trainlab.presets import RACE_PRESETS
 from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.notices import Notice, notice_boxes
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
-from trainlab.ui.race_figure import colour, race_figure, race_figure_3d, surface_traces
+from trainlab.ui.race_figure import basin_figure, colour, race_figure, race_figure_3d, surface_traces
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"
+BASIN_GRID = 50  # start points per side of the basin map
 _STYLE = {"description_width": "initial"}
 # Hyperparameters shown next to each optimizer, besides its learning rate.
 EXTRA = {"momentum": ("momentum",), "nesterov": ("momentum",), "rmsprop": ("decay",),
@@ -160,7 +161,10 @@ class OptimizerRace(widgets.VBox):
                                          layout=widgets.Layout(width="150px"))
         self.start_y = widgets.FloatText(description="y", value=start_point[1], style=_STYLE,
                                          layout=widgets.Layout(width="120px"))
-        self.view = widgets.ToggleButtons(options=["contour", "3-D"], value="contour",
+        self.view = widgets.ToggleButtons(options=["contour", "3-D", "basins"], value="contour",
+                                          tooltips=["paths on the contour map, animated", "paths on the surface in 3-D",
+                                                    "which minimum each start point reaches, for the optimizer "
+                                                    "chosen under 'state of'"],
                                           style={"button_width": "80px"})
         self.show_state = widgets.Dropdown(description="state of", options=[], style=_STYLE,
                                            layout=widgets.Layout(width="260px"))
@@ -316,6 +320,9 @@ class OptimizerRace(widgets.VBox):
         self.result = runs
         if spec.view == "3-D":
             self.plot.show(race_figure_3d(surface, runs), base=[])
+        elif spec.view == "basins":
+            racer = next((r for r in spec.racers if r.name == spec.show_state), spec.racers[0])
+            self.plot.show(basin_figure(surface, racer.label, basin_map(surface, racer, BASIN_GRID, spec.steps)), base=[])
         else:
             self.plot.show(race_figure(surface, runs, spec.show_state), base=surface_traces(surface))
         notes = []

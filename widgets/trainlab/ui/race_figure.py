@@ -194,3 +194,28 @@ def race_figure_3d(surface: Surface, runs: list[Trajectory], grid_size: int = 12
                         "zaxis": {"title": {"text": "log10 loss"}}},
               "legend": {"orientation": "h", "x": 0.0, "y": 1.02}}
     return {"data": data, "layout": layout}
+
+
+def basin_figure(surface: Surface, optimizer_label: str, basins: tuple, height: int = 620) -> dict[str, Any]:
+    """Which minimum each start point on a grid over the view box reaches (grey: none, or diverged)."""
+    xs, ys, index = basins
+    count = len(surface.minima)
+    colours = [PALETTE[i % len(PALETTE)] for i in range(count)]
+    scale = [[0.0, "#d9d9d9"], [1.0 / (count + 1), "#d9d9d9"]]
+    for i, c in enumerate(colours):
+        scale += [[(i + 1) / (count + 1), c], [(i + 2) / (count + 1), c]]
+    data = [
+        {"type": "heatmap", "x": [_r(v) for v in xs.tolist()], "y": [_r(v) for v in ys.tolist()],
+         "z": index.tolist(), "zmin": -1.5, "zmax": count - 0.5, "colorscale": scale, "showscale": False,
+         "opacity": 0.8, "hovertemplate": "start (%{x:.3g}, %{y:.3g}) → minimum %{z}<extra></extra>", "name": "basins"},
+        {"type": "scatter", "mode": "markers+text", "x": [m[0] for m in surface.minima], "y": [m[1] for m in surface.minima],
+         "text": [str(i) for i in range(count)], "textposition": "top center", "name": "minima",
+         "marker": {"symbol": "star", "size": 14, "color": "white", "line": {"color": "#333", "width": 1}}},
+    ]
+    x0, x1, y0, y1 = surface.view
+    layout = {"height": height, "font": FONT, "plot_bgcolor": "white", "margin": {"l": 50, "r": 20, "t": 50, "b": 50},
+              "title": {"text": f"basins of attraction for {optimizer_label}: the minimum each start point reaches "
+                                "(grey: none or diverged)", "font": {"size": 13}},
+              "xaxis": {"range": [x0, x1], "title": {"text": "x"}}, "yaxis": {"range": [y0, y1], "title": {"text": "y"}},
+              "uirevision": "basins"}
+    return {"data": data, "layout": layout}
