@@ -7,12 +7,10 @@ batched std sweep against a single pass and against separate passes, all in this
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
+from timing import median_ms  # benchmarks/timing.py, beside this script
 
 from trainlab.compute import NetworkSpec, run_pass, run_sweep
 
@@ -26,15 +24,6 @@ def lecture_snippet(batch: int = 16) -> None:
         w = 0.01 * np.random.randn(din, dout)
         x = np.tanh(x.dot(w))
 
-
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm: caches, allocator, thread pool
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -7,26 +7,14 @@ the 200 x 200 surface grid and the figure), the basin map, and the size of the r
 from __future__ import annotations
 
 import json
-import statistics
-import time
-from collections.abc import Callable
 
+from timing import median_ms  # benchmarks/timing.py, beside this script
 from trainlab.compute.optimizer_runs import OptimizerSpec, basin_map, run_optimizer
 from trainlab.compute.surfaces import make_surface
 from trainlab.ui.race_figure import race_figure, surface_traces
 
 RACERS = [OptimizerSpec("sgd", lr=1e-3), OptimizerSpec("momentum", lr=1e-3), OptimizerSpec("nesterov", lr=1e-3),
           OptimizerSpec("rmsprop", lr=1e-2), OptimizerSpec("adam", lr=0.05), OptimizerSpec("adagrad", lr=0.5)]
-
-
-def median_ms(fn: Callable[[], object], repeats: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -8,11 +8,9 @@ line. Play runs one batched sweep over the init knob and animates it in the brow
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as widgets
@@ -23,6 +21,7 @@ from trainlab.compute import NetworkSpec, SpecError, pick_device, run_pass, run_
 from trainlab.presets import INIT_PRESETS
 from trainlab.ui import explorer_figure as figures
 from trainlab.ui.explorer_report import layer_table, notices_for, status_html
+from trainlab.ui.hold import Hold
 from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.network_controls import NetworkControls
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
@@ -94,7 +93,7 @@ class InitExplorer(widgets.VBox):
         self.device = pick_device(device)
         self.sweep_points = sweep_points
         self.result = None  # the last PassResult drawn
-        self._holding = False
+        self._hold = Hold()
         self.controls = NetworkControls(spec)
         self.preset = widgets.Dropdown(description="lecture case", options=[CUSTOM, *INIT_PRESETS],
                                        value=preset or CUSTOM, style={"description_width": "initial"})
@@ -162,7 +161,7 @@ class InitExplorer(widgets.VBox):
             return None
 
     def _controls_changed(self) -> None:
-        if self._holding:
+        if self._hold.active:
             return
         self._update_play_label()
         if self.preset.value != CUSTOM and not _same_network(self.controls.spec(), self._preset_spec()):
@@ -178,7 +177,7 @@ class InitExplorer(widgets.VBox):
         return self.spec.replace(**INIT_PRESETS[self.preset.value].settings).resolved()
 
     def _preset_chosen(self, change: dict) -> None:
-        if self._holding or change["new"] == CUSTOM:
+        if self._hold.active or change["new"] == CUSTOM:
             return
         self._lesson = [("info", _lesson(change["new"]))]
         self._apply(self.spec.replace(**INIT_PRESETS[change["new"]].settings))
@@ -187,15 +186,6 @@ class InitExplorer(widgets.VBox):
         with self._hold():
             self.controls.set_spec(spec)
         self._controls_changed()
-
-    @contextlib.contextmanager
-    def _hold(self) -> Iterator[None]:
-        """Widget changes made inside do not trigger a pass (the caller submits one after)."""
-        self._holding = True
-        try:
-            yield
-        finally:
-            self._holding = False
 
     def _update_play_label(self) -> None:
         knob = self.controls.spec().scheme.knob

@@ -7,12 +7,10 @@ plays from precomputed frames, with no kernel round trip per frame.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
 import math
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from collections import OrderedDict
 from typing import Any
@@ -23,6 +21,7 @@ from trainlab.compute.errors import SpecError
 from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, Trajectory, basin_map, run_optimizer
 from trainlab.compute.surfaces import SURFACES, Surface, make_surface
 from trainlab.presets import RACE_PRESETS
+from trainlab.ui.hold import Hold
 from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.notices import Notice, notice_boxes
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
@@ -140,7 +139,7 @@ class OptimizerRace(widgets.VBox):
         spec = replace(base, **changes)
 
         self.result: list = []
-        self._holding = False
+        self._hold = Hold()
         self._input_notes: list[Notice] = []
         self._lesson: list[Notice] = [("info", f"{preset}: {RACE_PRESETS[preset].lesson}")] if preset else []
         self._result_notes: list[Notice] = []
@@ -217,16 +216,8 @@ class OptimizerRace(widgets.VBox):
                self.view, self.show_state]
         return own + [w for row in self.rows.values() for w in row.widgets()]
 
-    @contextlib.contextmanager
-    def _hold(self) -> Iterator[None]:
-        self._holding = True
-        try:
-            yield
-        finally:
-            self._holding = False
-
     def _changed(self) -> None:
-        if self._holding:
+        if self._hold.active:
             return
         self._update_visibility()
         self._refresh_state_options()
@@ -266,7 +257,7 @@ class OptimizerRace(widgets.VBox):
         self._worker.submit(spec)
 
     def _surface_changed(self, change: dict) -> None:
-        if self._holding:
+        if self._hold.active:
             return
         params = {"condition": self.condition.value, "angle": self.angle.value} if change["new"] == "quadratic" else {}
         start = make_surface(change["new"], **params).start
@@ -280,7 +271,7 @@ class OptimizerRace(widgets.VBox):
         self._changed()
 
     def _preset_chosen(self, change: dict) -> None:
-        if self._holding or change["new"] == CUSTOM:
+        if self._hold.active or change["new"] == CUSTOM:
             return
         p = RACE_PRESETS[change["new"]]
         with self._hold():
