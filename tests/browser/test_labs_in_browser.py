@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import screenshot
+from tests.conftest import ARTIFACTS
 from tests.browser.lab_page import (choose, set_slider, signature, status_text, wait_for_change, wait_for_drawn,
                                     wait_for_figure)
 
@@ -35,6 +36,7 @@ def test_lab_reacts_to_controls_and_animates(server, page, lab):
     first = wait_for_figure(pg)
     assert "cpu" in status_text(pg)
     screenshot(pg, f"{lab}-initial")
+    pg.locator(".trainlab-explorer").screenshot(path=str(ARTIFACTS / f"{lab}-explorer-widget.png"))
 
     choose(pg, "activation", "relu")
     wait_for_drawn(pg, "relu ·")
@@ -128,4 +130,5 @@ def test_optimizer_lab_recomputes_and_races(server, page):
     assert len(seen) >= 4, "the race did not animate"
     assert after_preset in seen or len(seen) > 4
     screenshot(pg, "04_optimizers-race")
+    pg.locator(".trainlab-race").screenshot(path=str(ARTIFACTS / "optimizer-race-widget.png"))
     assert console.errors == []

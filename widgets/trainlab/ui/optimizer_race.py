@@ -83,8 +83,8 @@ class _RacerRow:
         info = OPTIMIZERS[name]
         self.name = name
         self.check = widgets.Checkbox(description=info.label, value=False, indent=False,
-                                      layout=widgets.Layout(width="210px"))
-        self.check.style.text_color = colour(name)
+                                      layout=widgets.Layout(width="auto", margin="0 14px 0 0"))
+        title = widgets.HTML(f"<b style='color:{colour(name)}'>{info.label}</b>", layout=widgets.Layout(width="200px"))
         self.lr = widgets.FloatLogSlider(description="lr", value=info.default_lr, base=10, min=-4, max=1, step=0.001,
                                          readout_format=".3g", style=_STYLE, layout=widgets.Layout(width="260px"))
         defaults = OptimizerSpec()
@@ -94,7 +94,8 @@ class _RacerRow:
                                      readout_format=".4g", style=_STYLE, layout=widgets.Layout(width="230px"))
             for key in EXTRA.get(name, ())
         }
-        self.box = widgets.HBox([self.check, self.lr, *self.extra.values()])
+        # The hyperparameters of a ticked optimizer only: unticked ones take no room.
+        self.box = widgets.HBox([title, self.lr, *self.extra.values()])
         self.check.observe(lambda _: self.update_visibility(), "value")
         self.update_visibility()
 
@@ -102,8 +103,7 @@ class _RacerRow:
         return [self.check, self.lr, *self.extra.values()]
 
     def update_visibility(self) -> None:
-        for w in (self.lr, *self.extra.values()):
-            w.layout.display = None if self.check.value else "none"
+        self.box.layout.display = None if self.check.value else "none"
 
     def spec(self, schedule: str) -> OptimizerSpec:
         return OptimizerSpec(self.name, lr=self.lr.value, schedule=schedule,
@@ -190,6 +190,7 @@ class OptimizerRace(widgets.VBox):
             widgets.HBox([self.surface, self.condition, self.angle], layout=widgets.Layout(flex_flow="row wrap")),
             widgets.HBox([self.steps, self.noise, self.schedule, self.start_x, self.start_y],
                          layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([row.check for row in self.rows.values()], layout=widgets.Layout(flex_flow="row wrap")),
             widgets.VBox([row.box for row in self.rows.values()]),
             widgets.HBox([self.show_state]),
             self.status,

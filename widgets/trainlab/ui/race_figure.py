@@ -107,7 +107,7 @@ def _racer_traces(rounded: list[_Rounded], step: int) -> list[dict[str, Any]]:
 def _frame_layout(runs: list[Trajectory], selected: Trajectory | None, step: int) -> dict[str, Any]:
     text = state_text(selected, step) if selected is not None else ""
     return {
-        "annotations": [{"text": text, "xref": "paper", "yref": "paper", "x": 0.6, "y": 0.3, "xanchor": "left",
+        "annotations": [{"text": text, "xref": "paper", "yref": "paper", "x": 0.6, "y": 0.25, "xanchor": "left",
                          "yanchor": "top", "align": "left", "showarrow": False, "font": {"size": 12}}],
         "shapes": [{"type": "line", "xref": "x2", "yref": "paper", "x0": step, "x1": step, "y0": 0.4, "y1": 1.0,
                     "line": {"color": "#888", "width": 1, "dash": "dot"}}],
