@@ -122,6 +122,17 @@ def test_optimizer_lab_recomputes_and_races(server, page):
     after_preset = wait_for_change(pg, after_surface)
     assert pg.locator(".trainlab-notice-info").first.inner_text().startswith("Adam vs SGD+momentum")
 
+    # A click on the map starts the race from there.
+    start_x = pg.locator(".widget-text", has=pg.locator("label:text-is('start x')")).locator("input")
+    x_before = start_x.input_value()
+    box = pg.locator(".trainlab-plot .xy .nsewdrag").first.bounding_box()
+    pg.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.5 * box["height"])
+    pg.wait_for_function("(before) => { const i = [...document.querySelectorAll('.widget-text')].find("
+                         "w => w.querySelector('label')?.textContent === 'start x')?.querySelector('input');"
+                         " return i && i.value !== before; }", arg=x_before, timeout=30_000)
+    after_preset = wait_for_change(pg, after_preset)
+    assert float(start_x.input_value()) > 0.5, "clicked at 80% of the x range [-2, 2]"
+
     pg.get_by_role("button", name="▶ race").click()
     seen = {signature(pg)}
     for _ in range(10):

@@ -35,13 +35,14 @@ class OptimizerInfo:
     label: str
     default_lr: float
     elementwise: bool = True
+    default_eps: float = 1e-8  # torch.optim's: 1e-10 for Adagrad, 1e-8 for the others
 
 
 OPTIMIZERS: dict[str, OptimizerInfo] = {
     "sgd": OptimizerInfo("SGD", 0.01),
     "momentum": OptimizerInfo("SGD + momentum", 0.01),
     "nesterov": OptimizerInfo("Nesterov", 0.01),
-    "adagrad": OptimizerInfo("AdaGrad", 0.5),
+    "adagrad": OptimizerInfo("AdaGrad", 0.5, default_eps=1e-10),
     "rmsprop": OptimizerInfo("RMSProp", 0.01),
     "adam": OptimizerInfo("Adam", 0.05),
     "adam_no_bias_correction": OptimizerInfo("Adam, no bias correction", 0.05),

@@ -32,9 +32,9 @@ CUSTOM = "custom"
 BASIN_GRID = 50  # start points per side of the basin map
 _STYLE = {"description_width": "initial"}
 # Hyperparameters shown next to each optimizer, besides its learning rate.
-EXTRA = {"momentum": ("momentum",), "nesterov": ("momentum",), "rmsprop": ("decay",),
-         "adam": ("beta1", "beta2"), "adam_no_bias_correction": ("beta1", "beta2"),
-         "adamw": ("beta1", "beta2", "weight_decay")}
+EXTRA = {"momentum": ("momentum",), "nesterov": ("momentum",), "adagrad": ("eps",), "rmsprop": ("decay", "eps"),
+         "adam": ("beta1", "beta2", "eps"), "adam_no_bias_correction": ("beta1", "beta2", "eps"),
+         "adamw": ("beta1", "beta2", "eps", "weight_decay")}
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,16 @@ class _TrajectoryCache:
         return self._runs[key]
 
 
+def _hyperparameter_slider(key: str, value: float) -> widgets.ValueWidget:
+    layout = widgets.Layout(width="230px")
+    if key == "eps":  # spans decades: 1e-10 .. 1e-1
+        return widgets.FloatLogSlider(description="eps", value=value, base=10, min=-10, max=-1, step=0.5,
+                                      readout_format=".0e", style=_STYLE, layout=layout)
+    return widgets.FloatSlider(description=key.replace("_", " "), value=value, min=0.0,
+                               max=1.0 if key == "weight_decay" else 0.9999, step=0.001, readout_format=".4g",
+                               style=_STYLE, layout=layout)
+
+
 class _RacerRow:
     """One optimizer's checkbox and hyperparameter sliders."""
 
@@ -88,12 +98,8 @@ class _RacerRow:
         self.lr = widgets.FloatLogSlider(description="lr", value=info.default_lr, base=10, min=-4, max=1, step=0.001,
                                          readout_format=".3g", style=_STYLE, layout=widgets.Layout(width="260px"))
         defaults = OptimizerSpec()
-        self.extra = {
-            key: widgets.FloatSlider(description=key.replace("_", " "), value=getattr(defaults, key),
-                                     min=0.0, max=0.9999 if key != "weight_decay" else 1.0, step=0.001,
-                                     readout_format=".4g", style=_STYLE, layout=widgets.Layout(width="230px"))
-            for key in EXTRA.get(name, ())
-        }
+        self.extra = {key: _hyperparameter_slider(key, info.default_eps if key == "eps" else getattr(defaults, key))
+                      for key in EXTRA.get(name, ())}
         # The hyperparameters of a ticked optimizer only: unticked ones take no room.
         self.box = widgets.HBox([title, self.lr, *self.extra.values()])
         self.check.observe(lambda _: self.update_visibility(), "value")

@@ -123,7 +123,9 @@ def _surface_traces(name: str, params: tuple, grid_size: int) -> tuple[dict[str,
         "type": "contour", "x": [_r(v) for v in xs.tolist()], "y": [_r(v) for v in ys.tolist()],
         "z": [[float(f"{v:.4g}") for v in row] for row in log_levels(z).tolist()], "colorscale": SURFACE_COLOURS,
         "showscale": False, "ncontours": 30, "contours": {"coloring": "fill", "showlines": True},
-        "line": {"width": 0.5, "color": "rgba(60,60,60,0.25)"}, "hoverinfo": "skip", "name": "surface",
+        "line": {"width": 0.5, "color": "rgba(60,60,60,0.25)"}, "name": "surface",
+        # "none", not "skip": no hover label, but clicks still report a point (the new start).
+        "hoverinfo": "none",
         "xaxis": "x", "yaxis": "y"}
     minima = {
         "type": "scatter", "mode": "markers", "x": [m[0] for m in surface.minima], "y": [m[1] for m in surface.minima],
