@@ -44,7 +44,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 def voila_command(labs: Path, port: int, cull_idle: int = CULL_IDLE_SECONDS, preheat: bool = True) -> list[str]:
     return [
-        sys.executable, "-m", "voila", str(labs),
+        # traitlets 5 calls a dict given as one literal deprecated, but key=value would make the
+        # value the string "True"; keep the literal and spare users the warning.
+        sys.executable, "-W", "ignore:--tornado_settings:DeprecationWarning", "-m", "voila", str(labs),
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
         "--strip_sources=True",
