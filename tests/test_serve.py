@@ -29,3 +29,12 @@ def test_bad_options_exit_2_with_one_line():
         assert proc.returncode == 2, args
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("trainlab: error: --"), proc.stderr
+
+
+def test_voila_json_lets_the_tab_close_beacon_stop_kernels():
+    import json
+
+    from trainlab.serve import voila_config_dir
+
+    config = json.loads((voila_config_dir() / "voila.json").read_text())
+    assert config["Voila"]["tornado_settings"]["disable_check_xsrf"] is True

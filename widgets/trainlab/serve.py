@@ -8,10 +8,12 @@ idle kernels culled as a backstop (each holds about 700 MB of cached base matric
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import webbrowser
@@ -44,9 +46,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 def voila_command(labs: Path, port: int, cull_idle: int = CULL_IDLE_SECONDS, preheat: bool = True) -> list[str]:
     return [
-        # traitlets 5 calls a dict given as one literal deprecated, but key=value would make the
-        # value the string "True"; keep the literal and spare users the warning.
-        sys.executable, "-W", "ignore:--tornado_settings:DeprecationWarning", "-m", "voila", str(labs),
+        sys.executable, "-m", "voila", str(labs),
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
         "--strip_sources=True",
@@ -56,17 +56,27 @@ def voila_command(labs: Path, port: int, cull_idle: int = CULL_IDLE_SECONDS, pre
         f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_SECONDS, max(1, cull_idle // 2))}",
         "--MappingKernelManager.cull_connected=False",
         "--VoilaConfiguration.multi_kernel_manager_class=trainlab.kernel_manager.TrainlabKernelManager",
-        # Voila's page asks the server to stop its kernel when the tab closes (a beacon that
-        # carries the _xsrf cookie, which standalone Voila never sets, so it is refused with
-        # 403 and every visit leaks a kernel). The server has no authentication to protect
-        # and listens on loopback; without the check the beacon works.
-        "--Voila.tornado_settings={'disable_check_xsrf': True}",
         "--no-browser",
         # One kernel per lab runs the notebook before anyone asks: measured here, a page then shows
         # its first figure in about 4.5 s instead of 7.5 s (kernel start, torch import and the
         # first pass are already done). Voila never culls pooled kernels.
         *(["--preheat_kernel=True", "--pool_size=1"] if preheat else []),
     ]
+
+
+# Voila's page asks the server to stop its kernel when the tab closes (a beacon that carries the
+# _xsrf cookie, which standalone Voila never sets, so it is refused with 403 and every visit
+# leaked a kernel). The server has no authentication to protect and listens on loopback; without
+# the check the beacon works. A dict setting goes in voila.json: on the command line traitlets
+# either warns (a literal) or turns True into the string "True" (key=value).
+VOILA_JSON = {"Voila": {"tornado_settings": {"disable_check_xsrf": True}}}
+
+
+def voila_config_dir() -> Path:
+    """A fresh folder holding voila.json; Voila reads it from its working directory."""
+    folder = Path(tempfile.mkdtemp(prefix="trainlab-voila-"))
+    (folder / "voila.json").write_text(json.dumps(VOILA_JSON))
+    return folder
 
 
 def _open_when_up(url: str, port: int, timeout: float = 60.0) -> None:
@@ -103,7 +113,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"trainlab: serving {labs} at {url}", flush=True)
     if not args.no_browser:
         threading.Thread(target=_open_when_up, args=(url, port), daemon=True).start()
-    voila = subprocess.Popen(voila_command(labs, port, cull_idle, not args.no_preheat))
+    voila = subprocess.Popen(voila_command(labs.resolve(), port, cull_idle, not args.no_preheat),
+                             cwd=voila_config_dir())
 
     def stop(_signum: int, _frame: object) -> None:
         # Stopping `trainlab serve` stops Voila and, with it, every kernel it started.
