@@ -31,10 +31,10 @@ def test_bad_options_exit_2_with_one_line():
         assert len(lines) == 1 and lines[0].startswith("trainlab: error: --"), proc.stderr
 
 
-def test_voila_json_lets_the_tab_close_beacon_stop_kernels():
+def test_voila_json_lets_the_tab_close_beacon_stop_kernels(tmp_path):
     import json
 
-    from trainlab.serve import voila_config_dir
+    from trainlab.serve import write_voila_config
 
-    config = json.loads((voila_config_dir() / "voila.json").read_text())
+    config = json.loads((write_voila_config(tmp_path) / "voila.json").read_text())
     assert config["Voila"]["tornado_settings"]["disable_check_xsrf"] is True

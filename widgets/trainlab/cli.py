@@ -55,28 +55,40 @@ def _stats_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-_RANGES = {"depth": DEPTH_RANGE, "width": WIDTH_RANGE, "batch": BATCH_RANGE, "std": STD_RANGE,
-           "gain": GAIN_RANGE, "seed": (0, 2**31 - 1), "groups": (1, WIDTH_RANGE[1])}
+def _between(what: str, bounds: tuple[float, float]) -> str:
+    return f"{what} from {bounds[0]:g} to {bounds[1]:g}"
 
 
-def _number(option: str, text: str | None, kind: type) -> Any:
+# What each numeric option accepts, as its error message says it.
+_ACCEPTS = {
+    "depth": _between("a whole number", DEPTH_RANGE), "width": _between("a whole number", WIDTH_RANGE),
+    "batch": _between("a whole number", BATCH_RANGE), "std": _between("a number", STD_RANGE),
+    "gain": _between("a number", GAIN_RANGE), "seed": _between("a whole number", (0, 2**31 - 1)),
+    "groups": _between("a whole number", (1, WIDTH_RANGE[1])),
+    "lr": "a number above 0 and at most 10", "steps": "a whole number from 1 to 10000",
+    "noise": "a number from 0 to 100", "momentum": "a number in [0, 1)", "beta1": "a number in [0, 1)",
+    "beta2": "a number in [0, 1)", "decay": "a number in [0, 1)", "condition": "a number from 1 to 1000",
+    "angle": "a number of degrees", "start": "two numbers",
+}
+
+
+def _parse(option: str, text: str | None, kind: type) -> Any:
+    """`text` as an int or float, None if the option was not given; a bad value ends the command."""
     if text is None:
         return None
     try:
         return kind(text)
     except ValueError:
-        low, high = _RANGES[option]
-        what = "a whole number" if kind is int else "a number"
-        _fail(f"--{option}: must be {what} from {low:g} to {high:g}, not {text!r}")
+        _fail(f"--{option}: must be {_ACCEPTS[option]}, not {text!r}")
 
 
 def spec_from_args(args: argparse.Namespace) -> NetworkSpec:
     spec = NetworkSpec(
-        depth=_number("depth", args.depth, int), width=_number("width", args.width, int),
-        batch=_number("batch", args.batch, int), activation=args.activation, init=args.init,
-        std=_number("std", args.std, float), gain=_number("gain", args.gain, float), norm=args.norm,
-        norm_place=args.norm_place, bn_mode=args.bn_mode, groups=_number("groups", args.groups, int),
-        bias=args.bias, seed=_number("seed", args.seed, int),
+        depth=_parse("depth", args.depth, int), width=_parse("width", args.width, int),
+        batch=_parse("batch", args.batch, int), activation=args.activation, init=args.init,
+        std=_parse("std", args.std, float), gain=_parse("gain", args.gain, float), norm=args.norm,
+        norm_place=args.norm_place, bn_mode=args.bn_mode, groups=_parse("groups", args.groups, int),
+        bias=args.bias, seed=_parse("seed", args.seed, int),
     )
     return spec
 
@@ -139,21 +151,6 @@ def _optimize_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--condition", default=None, help="quadratic only: condition number, 1..1000")
     p.add_argument("--angle", default=None, help="quadratic only: rotation in degrees")
     p.add_argument("--json", action="store_true", help="print JSON with the full trajectory")
-
-
-_OPTIMIZE_RANGES = {"lr": "a number above 0 and at most 10", "steps": "a whole number from 1 to 10000",
-                    "noise": "a number from 0 to 100", "seed": "a whole number", "momentum": "a number in [0, 1)",
-                    "beta1": "a number in [0, 1)", "beta2": "a number in [0, 1)", "decay": "a number in [0, 1)",
-                    "condition": "a number from 1 to 1000", "angle": "a number of degrees", "start": "two numbers"}
-
-
-def _parse(option: str, text: str | None, kind: type) -> Any:
-    if text is None:
-        return None
-    try:
-        return kind(text)
-    except ValueError:
-        _fail(f"--{option}: must be {_OPTIMIZE_RANGES[option]}, not {text!r}")
 
 
 def run_optimize(args: argparse.Namespace) -> int:

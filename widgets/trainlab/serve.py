@@ -72,9 +72,8 @@ def voila_command(labs: Path, port: int, cull_idle: int = CULL_IDLE_SECONDS, pre
 VOILA_JSON = {"Voila": {"tornado_settings": {"disable_check_xsrf": True}}}
 
 
-def voila_config_dir() -> Path:
-    """A fresh folder holding voila.json; Voila reads it from its working directory."""
-    folder = Path(tempfile.mkdtemp(prefix="trainlab-voila-"))
+def write_voila_config(folder: Path) -> Path:
+    """Put voila.json in `folder`; Voila reads it from its working directory."""
     (folder / "voila.json").write_text(json.dumps(VOILA_JSON))
     return folder
 
@@ -89,19 +88,20 @@ def _open_when_up(url: str, port: int, timeout: float = 60.0) -> None:
         time.sleep(0.25)
 
 
-def serve(args: argparse.Namespace) -> int:
+def _whole_number(text: str) -> int | None:
     try:
-        port = int(args.port)
+        return int(text)
     except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:
+        return None
+
+
+def serve(args: argparse.Namespace) -> int:
+    port = _whole_number(args.port)
+    if port is None or not 1 <= port <= 65535:
         sys.stderr.write(f"trainlab: error: --port: must be a whole number from 1 to 65535, not {args.port!r}\n")
         return 2
-    try:
-        cull_idle = int(args.cull_idle)
-    except ValueError:
-        cull_idle = -1
-    if cull_idle < 1:
+    cull_idle = _whole_number(args.cull_idle)
+    if cull_idle is None or cull_idle < 1:
         sys.stderr.write(f"trainlab: error: --cull-idle: must be a whole number of seconds >= 1, not {args.cull_idle!r}\n")
         return 2
     labs = Path(args.labs) if args.labs else find_labs()
@@ -113,17 +113,18 @@ def serve(args: argparse.Namespace) -> int:
     print(f"trainlab: serving {labs} at {url}", flush=True)
     if not args.no_browser:
         threading.Thread(target=_open_when_up, args=(url, port), daemon=True).start()
-    voila = subprocess.Popen(voila_command(labs.resolve(), port, cull_idle, not args.no_preheat),
-                             cwd=voila_config_dir())
+    with tempfile.TemporaryDirectory(prefix="trainlab-voila-") as folder:
+        voila = subprocess.Popen(voila_command(labs.resolve(), port, cull_idle, not args.no_preheat),
+                                 cwd=write_voila_config(Path(folder)))
 
-    def stop(_signum: int, _frame: object) -> None:
-        # Stopping `trainlab serve` stops Voila and, with it, every kernel it started.
-        voila.terminate()
+        def stop(_signum: int, _frame: object) -> None:
+            # Stopping `trainlab serve` stops Voila and, with it, every kernel it started.
+            voila.terminate()
 
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        return voila.wait()
-    except KeyboardInterrupt:
-        voila.terminate()
-        voila.wait(30)
-        return 0
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            return voila.wait()
+        except KeyboardInterrupt:
+            voila.terminate()
+            voila.wait(30)
+            return 0

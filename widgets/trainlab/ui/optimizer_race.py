@@ -305,6 +305,8 @@ class OptimizerRace(widgets.VBox):
     def _refresh_state_options(self) -> None:
         names = [name for name, row in self.rows.items() if row.check.value]
         labels = [(OPTIMIZERS[n].label, n) for n in names]
+        if list(self.show_state.options) == labels:
+            return  # the same racers: nothing to send to the browser on this hot path
         with self._hold():
             current = self.show_state.value
             self.show_state.options = labels
