@@ -56,3 +56,18 @@ def wait_for_drawn(page: Page, *words: str, timeout_ms: int = 60_000) -> None:
 
 def status_text(page: Page) -> str:
     return page.locator(".trainlab-status-line").first.inner_text()
+
+
+# Every drawn point of every explorer plot lies inside its subplot's y range (on a log axis the
+# range is in log10 units): a stale axis range would clip a histogram or hide the std plot.
+DATA_INSIDE_Y_RANGES_JS = """() => {
+  const plots = [...document.querySelectorAll('.trainlab-plot .js-plotly-plot')];
+  if (plots.length < 2) return false;
+  return plots.every(plot => plot.data.every(trace => {
+    const axis = plot._fullLayout['yaxis' + (trace.yaxis || 'y').slice(1)];
+    const ys = (trace.y || []).filter(v => v !== null && (axis.type !== 'log' || v > 0));
+    const [lo, hi] = axis.range;
+    const pos = v => axis.type === 'log' ? Math.log10(v) : v;
+    return ys.every(v => pos(v) >= lo - 1e-9 && pos(v) <= hi + 1e-9);
+  }));
+}"""

@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.conftest import ARTIFACTS
-from tests.browser.lab_page import (choose, set_slider, signature, status_text, wait_for_change, wait_for_drawn,
+from tests.browser.lab_page import (DATA_INSIDE_Y_RANGES_JS, choose, set_slider, signature, status_text, wait_for_change, wait_for_drawn,
                                     wait_for_figure)
 
 pytestmark = pytest.mark.browser
@@ -45,6 +45,8 @@ def test_lab_reacts_to_controls_and_animates(server, page, lab):
     wait_for_drawn(pg, "relu ·", "std 0.3 ")
     after_std = wait_for_change(pg, after_activation)
     assert len({first, after_activation, after_std}) == 3
+    # Nothing drawn may fall outside its axes after the changes (histogram peaks, std plot on log).
+    pg.wait_for_function(DATA_INSIDE_Y_RANGES_JS, timeout=30_000)
     screenshot(pg, f"{lab}-changed")
 
     pg.get_by_role("button", name="▶ sweep std").click()

@@ -99,15 +99,19 @@ def histogram_parts(result: PassResult) -> dict[str, Any]:
         ):
             index = row * columns + col
             name = f"layer {layer.layer} " + ("h" if row == 0 else "dL/dh")
-            data.append(_hist_trace(hist, index, colour, fill, name))
+            trace = _hist_trace(hist, index, colour, fill, name)
+            data.append(trace)
             annotations.append(_title(layer, index, title))
-            ranges[f"xaxis{'' if index == 1 else index}.range"] = [hist.lo, hist.hi]
+            # Every range is explicit: plotly's animated transitions keep the old range of an
+            # autoranged axis, which clipped a histogram whose peak grew (seen in the browser).
+            suffix = "" if index == 1 else str(index)
+            ranges[f"xaxis{suffix}"] = [hist.lo, hist.hi]
+            ranges[f"yaxis{suffix}"] = [0.0, 1.08 * max(trace["y"]) or 1.0]
     return {"data": data, "annotations": annotations, "ranges": ranges, "columns": columns}
 
 
 def _with_ranges(layout: dict[str, Any], ranges: dict[str, list[float]]) -> dict[str, Any]:
-    for key, value in ranges.items():
-        axis = key.split(".")[0]
+    for axis, value in ranges.items():
         layout[axis] = {**layout[axis], "range": value, "autorange": False}
     return layout
 
@@ -128,16 +132,24 @@ def sweep_figure(results: list[PassResult], knob: str, height: int = 500) -> dic
         parts = histogram_parts(result)
         value = result.spec.knob_value
         layout = {"annotations": parts["annotations"]}
-        for key, rng in parts["ranges"].items():
-            x_axis = key.split(".")[0]
-            layout[x_axis] = {"range": rng, "autorange": False}
-            layout["y" + x_axis[1:]] = {"autorange": True}
+        layout.update({axis: {"range": rng, "autorange": False} for axis, rng in parts["ranges"].items()})
         frames.append({"name": f"{value:.3g}", "data": parts["data"], "layout": layout})
     figure = histogram_figure(results[0], height)
     figure["layout"].update(transition={"duration": 0}, margin={"l": 60, "r": 10, "t": 60, "b": 90},
                             **animation_controls([f["name"] for f in frames], f"{knob} = "))
     figure["frames"] = frames
     return figure
+
+
+def _value_range(values: list[float], log: bool) -> list[float]:
+    """An explicit axis range around `values` (log10 units on a log axis), with a margin."""
+    if not values:
+        return [0.0, 1.0]
+    if log:
+        lo, hi = math.log10(min(values)), math.log10(max(values))
+        return [lo - 0.1 - 0.05 * (hi - lo), hi + 0.1 + 0.05 * (hi - lo)]
+    lo, hi = min(0.0, min(values)), max(values)
+    return [lo, hi * 1.1 if hi > 0 else 1.0]
 
 
 def std_figure(result: PassResult, height: int = 260) -> dict[str, Any]:
@@ -158,8 +170,11 @@ def std_figure(result: PassResult, height: int = 260) -> dict[str, Any]:
     layout = {
         "height": height, "margin": {"l": 60, "r": 10, "t": 36, "b": 40}, "font": FONT,
         "title": {"text": "std of activations per layer", "font": {"size": 13}, "x": 0.02},
-        "xaxis": {"title": {"text": "layer"}, "dtick": 1 if len(layers) <= 20 else 5},
-        "yaxis": {"type": "log" if log else "linear", "exponentformat": "power", "gridcolor": "#eee"},
+        "xaxis": {"title": {"text": "layer"}, "dtick": 1 if len(layers) <= 20 else 5,
+                  "range": [0.5, len(layers) + 0.5], "autorange": False},
+        "yaxis": {"type": "log" if log else "linear", "range": _value_range(positive if log else
+                                                                            [v for v in measured + theory if v is not None], log),
+                  "autorange": False, "exponentformat": "power", "gridcolor": "#eee"},
         "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
         "plot_bgcolor": "white", "paper_bgcolor": "white", "transition": TRANSITION,
         "uirevision": "std",
