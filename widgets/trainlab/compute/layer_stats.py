@@ -41,6 +41,16 @@ def finite_range(clean: Tensor) -> tuple[Tensor, Tensor]:
     return lo, hi
 
 
+def activation_range(clean: Tensor, output_range: tuple[float, float] | None) -> tuple[Tensor, Tensor]:
+    """The activation's own output range where it is bounded (fixed axes keep saturation visible
+    and layers comparable), else the finite data's range; (K,) each."""
+    if output_range is None:
+        return finite_range(clean)
+    k = clean.shape[1]
+    lo = torch.full((k,), output_range[0], dtype=clean.dtype, device=clean.device)
+    return lo, torch.full_like(lo, output_range[1])
+
+
 def symmetric_range(clean: Tensor) -> tuple[Tensor, Tensor]:
     lo, hi = finite_range(clean)
     half = torch.maximum(lo.abs(), hi.abs())
@@ -92,3 +102,11 @@ def weight_grad_sample(h_prev: Tensor, g_z: Tensor, rows: Tensor, cols: Tensor) 
     """The block dL/dW[rows][:, cols] for each configuration, flattened: (K, len(rows) * len(cols))."""
     block = h_prev[..., rows].transpose(1, 2) @ g_z[..., cols]
     return block.flatten(1)
+
+
+def to_host(summary: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Copy every summary to the host in one transfer (one sync on an accelerator)."""
+    wide = wide_float(next(iter(summary.values())).device)
+    flat = torch.cat([t.detach().to(wide).flatten() for t in summary.values()]).cpu().double()
+    parts = flat.split([t.numel() for t in summary.values()])
+    return {name: part.view(t.shape) for (name, t), part in zip(summary.items(), parts)}

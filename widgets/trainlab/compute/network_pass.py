@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from trainlab.compute import layer_stats as ls
 from trainlab.compute import normalization as norms
 from trainlab.compute.activations import ACTIVATIONS
-from trainlab.compute.devices import pick_device, wide_float
+from trainlab.compute.devices import pick_device
 from trainlab.compute.errors import SpecError
 from trainlab.compute.memory import RUNNING_STAT_BATCHES, check_fits
 from trainlab.compute.results import Histogram, LayerStats, PassResult
@@ -186,7 +186,7 @@ def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = 
     with torch.no_grad():
         summary = _summarize(spec, trace, grad_h, grad_z, bins, dev)
         summary["loss"] = losses
-        host = _to_host(summary)
+        host = ls.to_host(summary)
     elapsed_ms = (time.perf_counter() - start) * 1000.0
     return [_result(spec.with_knob(value), host, i, str(dev), elapsed_ms)
             for i, value in enumerate(knob_values)]
@@ -197,6 +197,13 @@ def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = sh
     """Forward and backward pass of one configuration; see run_sweep."""
     spec.validate()
     return run_sweep(spec, [spec.knob_value], device=device, cache=cache, bins=bins)[0]
+
+
+def output_range(spec: NetworkSpec) -> tuple[float, float] | None:
+    """The bounded range of a layer's output (tanh, sigmoid), unless a norm after the activation
+    moves it; None where it is unbounded."""
+    bounded = ACTIVATIONS[spec.activation].output_range
+    return None if spec.norm != "none" and spec.norm_place == "after" else bounded
 
 
 def _stack(tensors: Sequence[Tensor]) -> Tensor:
@@ -213,12 +220,7 @@ def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_
     out["pre_mean"], out["pre_std"], _ = ls.finite_moments(a)
     out["grad_mean"], out["grad_std"], out["grad_nonfinite"] = ls.finite_moments(g)
 
-    if activation.output_range and not (spec.norm != "none" and spec.norm_place == "after"):
-        k = h.shape[1]
-        lo = torch.full((k,), activation.output_range[0], device=dev)
-        hi = torch.full((k,), activation.output_range[1], device=dev)
-    else:
-        lo, hi = ls.finite_range(h)
+    lo, hi = ls.activation_range(h, output_range(spec))
     out["act_lo"], out["act_hi"], out["act_counts"] = lo, hi, ls.histograms(h, lo, hi, bins)
     lo, hi = ls.finite_range(a)
     out["pre_lo"], out["pre_hi"], out["pre_counts"] = lo, hi, ls.histograms(a, lo, hi, bins)
@@ -243,14 +245,6 @@ def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_
     lo, hi = ls.symmetric_range(wg)
     out["wgrad_lo"], out["wgrad_hi"], out["wgrad_counts"] = lo, hi, ls.histograms(wg, lo, hi, bins)
     return out
-
-
-def _to_host(summary: dict[str, Tensor]) -> dict[str, Tensor]:
-    """Copy every summary to the host in one transfer (one sync on an accelerator)."""
-    wide = wide_float(next(iter(summary.values())).device)
-    flat = torch.cat([t.detach().to(wide).flatten() for t in summary.values()]).cpu().double()
-    parts = flat.split([t.numel() for t in summary.values()])
-    return {name: part.view(t.shape) for (name, t), part in zip(summary.items(), parts)}
 
 
 def _hist(host: dict[str, Tensor], prefix: str, layer: int, k: int) -> Histogram:

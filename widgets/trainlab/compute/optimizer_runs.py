@@ -14,11 +14,14 @@ from typing import Any
 
 import torch
 
+from trainlab.compute import schedules
 from trainlab.compute import update_rules as rules
 from trainlab.compute.errors import SpecError
 from trainlab.compute.surfaces import Surface
 
 Tensor = torch.Tensor
+# The schedules the optimizer race offers (its dropdown, the CLI): a subset of
+# schedules.SCHEDULES, each run with that module's defaults and no warm-up.
 SCHEDULES = ("none", "step", "cosine", "exponential")
 # Names of torch.optim's state buffers in the lecture's words.
 _STATE_NAMES = {"momentum_buffer": "velocity", "sum": "grad_squared", "square_avg": "grad_squared",
@@ -64,12 +67,21 @@ class OptimizerSpec:
     beta2: float = 0.999
     eps: float = 1e-8
     decay: float = 0.99  # RMSProp's moving-average factor
-    weight_decay: float = 0.01  # AdamW's decoupled decay
+    # None: torch's default, 0.01 for AdamW (decoupled) and 0 for the others (coupled: an L2
+    # term's gradient, weight_decay * w, is added to the gradient before the update).
+    weight_decay: float | None = None
     schedule: str = "none"
 
     @property
     def learning_rate(self) -> float:
         return OPTIMIZERS[self.name].default_lr if self.lr is None else self.lr
+
+    @property
+    def decay_amount(self) -> float:
+        """The weight decay in use: the one given, else torch's default for the optimizer."""
+        if self.weight_decay is not None:
+            return self.weight_decay
+        return 0.01 if self.name == "adamw" else 0.0
 
     @property
     def label(self) -> str:
@@ -86,7 +98,7 @@ class OptimizerSpec:
             value = getattr(self, name)
             if not (_is_number(value) and 0.0 <= value < 1.0):
                 raise SpecError(name, f"must be a number in [0, 1), not {value!r}")
-        if not (_is_number(self.weight_decay) and 0.0 <= self.weight_decay <= 1.0):
+        if not (_is_number(self.decay_amount) and 0.0 <= self.decay_amount <= 1.0):
             raise SpecError("weight_decay", f"must be a number from 0 to 1, not {self.weight_decay!r}")
         return self
 
@@ -101,23 +113,9 @@ def _positive(field_name: str, value: Any, most: float) -> None:
 
 
 def learning_rates(spec: OptimizerSpec, steps: int) -> list[float]:
-    """The learning rate of each step, from torch.optim.lr_scheduler."""
-    lr = spec.learning_rate
-    if spec.schedule == "none":
-        return [lr] * steps
-    dummy = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    sched = torch.optim.lr_scheduler
-    scheduler = {
-        "step": lambda: sched.StepLR(dummy, step_size=max(1, steps // 3), gamma=0.1),
-        "cosine": lambda: sched.CosineAnnealingLR(dummy, T_max=steps),
-        "exponential": lambda: sched.ExponentialLR(dummy, gamma=0.01 ** (1.0 / max(1, steps))),
-    }[spec.schedule]()
-    out = []
-    for _ in range(steps):
-        out.append(dummy.param_groups[0]["lr"])
-        dummy.step()
-        scheduler.step()
-    return out
+    """The learning rate of each step: the spec's schedule from compute.schedules with its
+    defaults (step: x0.1 every third of the run; exponential: down to 1% at the end)."""
+    return schedules.learning_rates(spec.learning_rate, schedules.ScheduleSpec(spec.schedule), steps)
 
 
 @dataclass
@@ -161,19 +159,21 @@ class Trajectory:
         }
 
 
-def _torch_optimizer(spec: OptimizerSpec, p: Tensor) -> torch.optim.Optimizer | None:
-    lr, betas = spec.learning_rate, (spec.beta1, spec.beta2)
+def torch_optimizer(spec: OptimizerSpec, params: list[Tensor] | list[dict[str, Any]]) -> torch.optim.Optimizer | None:
+    """The torch.optim optimizer for `spec` over `params` (tensors or parameter groups; a group's
+    own weight_decay wins), or None for Newton and Adam without bias correction, which torch lacks."""
+    lr, betas, wd = spec.learning_rate, (spec.beta1, spec.beta2), spec.decay_amount
     make = {
-        "sgd": lambda: torch.optim.SGD([p], lr=lr),
-        "momentum": lambda: torch.optim.SGD([p], lr=lr, momentum=spec.momentum),
-        "nesterov": lambda: torch.optim.SGD([p], lr=lr, momentum=spec.momentum, nesterov=True),
-        "adagrad": lambda: torch.optim.Adagrad([p], lr=lr, eps=spec.eps),
-        "rmsprop": lambda: torch.optim.RMSprop([p], lr=lr, alpha=spec.decay, eps=spec.eps),
-        "adam": lambda: torch.optim.Adam([p], lr=lr, betas=betas, eps=spec.eps),
-        "adamw": lambda: torch.optim.AdamW([p], lr=lr, betas=betas, eps=spec.eps, weight_decay=spec.weight_decay),
-        "lbfgs": lambda: torch.optim.LBFGS([p], lr=lr, max_iter=1, max_eval=LBFGS_MAX_EVALS, history_size=20),
-        "lbfgs_line_search": lambda: torch.optim.LBFGS([p], lr=lr, max_iter=1, max_eval=LBFGS_MAX_EVALS, history_size=20,
-                                                       line_search_fn="strong_wolfe"),
+        "sgd": lambda: torch.optim.SGD(params, lr=lr, weight_decay=wd),
+        "momentum": lambda: torch.optim.SGD(params, lr=lr, momentum=spec.momentum, weight_decay=wd),
+        "nesterov": lambda: torch.optim.SGD(params, lr=lr, momentum=spec.momentum, nesterov=True, weight_decay=wd),
+        "adagrad": lambda: torch.optim.Adagrad(params, lr=lr, eps=spec.eps, weight_decay=wd),
+        "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr, alpha=spec.decay, eps=spec.eps, weight_decay=wd),
+        "adam": lambda: torch.optim.Adam(params, lr=lr, betas=betas, eps=spec.eps, weight_decay=wd),
+        "adamw": lambda: torch.optim.AdamW(params, lr=lr, betas=betas, eps=spec.eps, weight_decay=wd),
+        "lbfgs": lambda: torch.optim.LBFGS(params, lr=lr, max_iter=1, max_eval=LBFGS_MAX_EVALS, history_size=20),
+        "lbfgs_line_search": lambda: torch.optim.LBFGS(params, lr=lr, max_iter=1, max_eval=LBFGS_MAX_EVALS,
+                                                       history_size=20, line_search_fn="strong_wolfe"),
     }.get(spec.name)
     return make() if make else None
 
@@ -237,7 +237,7 @@ def run_optimizer(surface: Surface, spec: OptimizerSpec, start: Any = None, step
     p.requires_grad_(True)
     generator = torch.Generator().manual_seed(seed)
     lrs = learning_rates(spec, steps)
-    optimizer = _torch_optimizer(spec, p)
+    optimizer = torch_optimizer(spec, [p])
     rule = rules.Adam(spec.learning_rate, (spec.beta1, spec.beta2), spec.eps, bias_correction=False) \
         if spec.name == "adam_no_bias_correction" else None
 

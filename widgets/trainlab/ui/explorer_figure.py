@@ -8,6 +8,7 @@ Plotly.react changes the drawn paths in place instead of rebuilding the plot.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -52,7 +53,7 @@ def _grid_layout(columns: int) -> dict[str, Any]:
     return layout
 
 
-def _fmt(x: float) -> str:
+def short_number(x: float) -> str:
     if not math.isfinite(x):
         return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
     return f"{x:.2g}" if abs(x) < 1e-2 or abs(x) >= 1e3 else f"{x:.3f}".rstrip("0").rstrip(".") or "0"
@@ -71,37 +72,46 @@ def _hist_trace(hist: Histogram, index: int, colour: str, fill: str, name: str) 
     }
 
 
-def _title(layer: LayerStats, index: int, text: str) -> dict[str, Any]:
+def _title(index: int, text: str) -> dict[str, Any]:
     return {"text": text, "xref": f"{_axis('x', index)} domain", "yref": f"{_axis('y', index)} domain",
             "x": 0.5, "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 11}}
 
 
 def _act_title(layer: LayerStats) -> str:
-    text = f"<b>layer {layer.layer}</b><br>mean {_fmt(layer.mean)}<br>std {_fmt(layer.std)}"
+    text = f"<b>layer {layer.layer}</b><br>mean {short_number(layer.mean)}<br>std {short_number(layer.std)}"
     return text + (f"<br><span style='color:#b00'>{layer.nonfinite} inf/NaN</span>" if layer.nonfinite else "")
 
 
 def _grad_title(layer: LayerStats) -> str:
-    text = f"dL/dh std {_fmt(layer.grad_std)}"
+    text = f"dL/dh std {short_number(layer.grad_std)}"
     return text + (f"<br><span style='color:#b00'>{layer.grad_nonfinite} inf/NaN</span>" if layer.grad_nonfinite else "")
 
 
-def histogram_parts(result: PassResult) -> dict[str, Any]:
-    """The changing parts of the histogram figure: traces and layout entries (titles, x ranges)."""
-    picks = shown_layers(len(result.layers))
-    columns = len(picks)
+@dataclass(frozen=True)
+class Panel:
+    """One column of the histogram grid: a layer's activations above, its gradients below."""
+
+    layer: int
+    activations: Histogram
+    gradients: Histogram
+    act_title: str
+    grad_title: str
+
+
+def grid_parts(panels: list[Panel]) -> dict[str, Any]:
+    """The changing parts of a histogram grid: traces and layout entries (titles, x ranges)."""
+    columns = len(panels)
     data, annotations, ranges = [], [], {}
-    for col, layer_index in enumerate(picks, start=1):
-        layer = result.layers[layer_index]
+    for col, panel in enumerate(panels, start=1):
         for row, hist, colour, fill, title in (
-            (0, layer.activation_hist, ACT_COLOUR, "rgba(31,119,180,0.25)", _act_title(layer)),
-            (1, layer.grad_hist, GRAD_COLOUR, "rgba(230,97,0,0.25)", _grad_title(layer)),
+            (0, panel.activations, ACT_COLOUR, "rgba(31,119,180,0.25)", panel.act_title),
+            (1, panel.gradients, GRAD_COLOUR, "rgba(230,97,0,0.25)", panel.grad_title),
         ):
             index = row * columns + col
-            name = f"layer {layer.layer} " + ("h" if row == 0 else "dL/dh")
+            name = f"layer {panel.layer} " + ("h" if row == 0 else "dL/dh")
             trace = _hist_trace(hist, index, colour, fill, name)
             data.append(trace)
-            annotations.append(_title(layer, index, title))
+            annotations.append(_title(index, title))
             # Every range is explicit: plotly's animated transitions keep the old range of an
             # autoranged axis, which clipped a histogram whose peak grew (seen in the browser).
             suffix = "" if index == 1 else str(index)
@@ -110,35 +120,49 @@ def histogram_parts(result: PassResult) -> dict[str, Any]:
     return {"data": data, "annotations": annotations, "ranges": ranges, "columns": columns}
 
 
+def histogram_parts(result: PassResult) -> dict[str, Any]:
+    layers = [result.layers[i] for i in shown_layers(len(result.layers))]
+    return grid_parts([Panel(layer.layer, layer.activation_hist, layer.grad_hist, _act_title(layer),
+                             _grad_title(layer)) for layer in layers])
+
+
 def _with_ranges(layout: dict[str, Any], ranges: dict[str, list[float]]) -> dict[str, Any]:
     for axis, value in ranges.items():
         layout[axis] = {**layout[axis], "range": value, "autorange": False}
     return layout
 
 
-def histogram_figure(result: PassResult, height: int = 430) -> dict[str, Any]:
-    parts = histogram_parts(result)
+def grid_figure(parts: dict[str, Any], height: int, uirevision: str) -> dict[str, Any]:
     layout = _with_ranges(dict(_grid_layout(parts["columns"])), parts["ranges"])
     layout.update(annotations=parts["annotations"], height=height, margin={"l": 60, "r": 10, "t": 70, "b": 30},
                   font=FONT, plot_bgcolor="white", paper_bgcolor="white", transition=TRANSITION,
-                  uirevision="explorer")
+                  uirevision=uirevision)
     return {"data": parts["data"], "layout": layout}
+
+
+def animated_grid_figure(frames: list[tuple[str, dict[str, Any]]], prefix: str, height: int,
+                         uirevision: str) -> dict[str, Any]:
+    """A histogram grid with one animation frame per (name, grid_parts), a slider and play buttons."""
+    plotly_frames = []
+    for name, parts in frames:
+        layout = {"annotations": parts["annotations"]}
+        layout.update({axis: {"range": rng, "autorange": False} for axis, rng in parts["ranges"].items()})
+        plotly_frames.append({"name": name, "data": parts["data"], "layout": layout})
+    figure = grid_figure(frames[0][1], height, uirevision)
+    figure["layout"].update(transition={"duration": 0}, margin={"l": 60, "r": 10, "t": 60, "b": 90},
+                            **animation_controls([f["name"] for f in plotly_frames], prefix))
+    figure["frames"] = plotly_frames
+    return figure
+
+
+def histogram_figure(result: PassResult, height: int = 430) -> dict[str, Any]:
+    return grid_figure(histogram_parts(result), height, "explorer")
 
 
 def sweep_figure(results: list[PassResult], knob: str, height: int = 500) -> dict[str, Any]:
     """The histogram figure with one animation frame per swept value, a slider and play buttons."""
-    frames = []
-    for result in results:
-        parts = histogram_parts(result)
-        value = result.spec.knob_value
-        layout = {"annotations": parts["annotations"]}
-        layout.update({axis: {"range": rng, "autorange": False} for axis, rng in parts["ranges"].items()})
-        frames.append({"name": f"{value:.3g}", "data": parts["data"], "layout": layout})
-    figure = histogram_figure(results[0], height)
-    figure["layout"].update(transition={"duration": 0}, margin={"l": 60, "r": 10, "t": 60, "b": 90},
-                            **animation_controls([f["name"] for f in frames], f"{knob} = "))
-    figure["frames"] = frames
-    return figure
+    return animated_grid_figure([(f"{r.spec.knob_value:.3g}", histogram_parts(r)) for r in results], f"{knob} = ",
+                                height, "explorer")
 
 
 def _value_range(values: list[float], log: bool) -> list[float]:

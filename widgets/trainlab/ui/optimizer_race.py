@@ -86,6 +86,10 @@ def _hyperparameter_slider(key: str, value: float) -> widgets.ValueWidget:
                                style=_STYLE, layout=layout)
 
 
+def _setting(spec: OptimizerSpec, key: str) -> float:
+    return spec.decay_amount if key == "weight_decay" else getattr(spec, key)
+
+
 class _RacerRow:
     """One optimizer's checkbox and hyperparameter sliders."""
 
@@ -97,8 +101,8 @@ class _RacerRow:
         title = widgets.HTML(f"<b style='color:{colour(name)}'>{info.label}</b>", layout=widgets.Layout(width="200px"))
         self.lr = widgets.FloatLogSlider(description="lr", value=info.default_lr, base=10, min=-4, max=1, step=0.001,
                                          readout_format=".3g", style=_STYLE, layout=widgets.Layout(width="260px"))
-        defaults = OptimizerSpec()
-        self.extra = {key: _hyperparameter_slider(key, info.default_eps if key == "eps" else getattr(defaults, key))
+        defaults = OptimizerSpec(name)
+        self.extra = {key: _hyperparameter_slider(key, info.default_eps if key == "eps" else _setting(defaults, key))
                       for key in EXTRA.get(name, ())}
         # The hyperparameters of a ticked optimizer only: unticked ones take no room.
         self.box = widgets.HBox([title, self.lr, *self.extra.values()])
@@ -119,7 +123,7 @@ class _RacerRow:
         self.check.value = True
         self.lr.value = spec.learning_rate
         for key, w in self.extra.items():
-            w.value = getattr(spec, key)
+            w.value = _setting(spec, key)
 
 
 class OptimizerRace(widgets.VBox):
