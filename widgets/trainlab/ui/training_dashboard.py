@@ -249,6 +249,7 @@ class TrainingDashboard(widgets.VBox):
         self.wait(60)
         self.trainer = None
         self._run_notes = []
+        self._update_buttons(running=False)
         self._draw()
 
     def wait(self, timeout: float = 300.0) -> bool:
@@ -333,9 +334,7 @@ class TrainingDashboard(widgets.VBox):
     # -- the training thread -----------------------------------------------------------------
     def _start_thread(self) -> None:
         self._stop.clear()
-        self.train_button.disabled = True
-        self.stop_button.disabled = False
-        self.best_button.disabled = True
+        self._update_buttons(running=True)
         self._thread = threading.Thread(target=self._train_queue, name="trainlab-training", daemon=True)
         self._thread.start()
 
@@ -365,9 +364,7 @@ class TrainingDashboard(widgets.VBox):
             log.exception("trainlab training failed", exc_info=error)
             self._run_notes = [("error", f"Training failed ({type(error).__name__}: {error}).")]
         finally:
-            self.train_button.disabled = False
-            self.stop_button.disabled = True
-            self._update_buttons()
+            self._update_buttons(running=False)
             self._show_status()
 
     def _on_record(self, _record: Record) -> None:
@@ -454,11 +451,13 @@ class TrainingDashboard(widgets.VBox):
         self.progress_text.value = (f"<span class='trainlab-progress'>step {t.step}/{t.config.steps} · "
                                     f"{t.steps_per_second():.0f} steps/s{acc}</span>")
 
-    def _update_buttons(self) -> None:
+    def _update_buttons(self, running: bool) -> None:
         t = self.trainer
         resumable = t is not None and not t.finished
         self.train_button.description = "▶ Resume" if resumable else "▶ Train"
-        self.best_button.disabled = t is None or t.best is None or self.running
+        self.train_button.disabled = running
+        self.stop_button.disabled = not running
+        self.best_button.disabled = t is None or t.best is None or running
         if t is not None and t.best is not None:
             self.best_button.description = f"restore best (step {t.best.step})"
 
