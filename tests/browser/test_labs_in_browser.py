@@ -11,7 +11,7 @@ from tests.browser.lab_page import (DATA_INSIDE_Y_RANGES_JS, choose, set_slider,
 
 pytestmark = pytest.mark.browser
 EXPLORER_LABS = ["02_weight_initialization", "03_normalization"]
-ALL_LABS = [*EXPLORER_LABS, "04_optimizers"]
+ALL_LABS = [*EXPLORER_LABS, "04_optimizers", "05_training_and_schedules", "06_regularization"]
 RELOADS = 20
 
 

@@ -212,3 +212,20 @@ def test_a_batch_larger_than_the_data_or_a_net_too_big_is_refused():
 def test_unknown_setting_names_are_refused():
     with pytest.raises(SpecError, match="not a training setting"):
         SMALL.with_settings(learning_rate=0.1)
+
+
+def test_runs_with_dropout_repeat_exactly_and_leave_the_callers_random_numbers_alone():
+    config = SMALL.with_settings(dropout=0.5)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = Trainer(config)
+    first.run()
+    assert torch.equal(torch.rand(3), expected)
+    second = Trainer(config)
+    second.run(should_stop=lambda: True)
+    second.run()
+    assert first.train_losses == second.train_losses
+    other_seed = Trainer(config.with_settings(seed=1))
+    other_seed.run()
+    assert other_seed.train_losses != first.train_losses

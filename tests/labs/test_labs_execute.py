@@ -26,6 +26,10 @@ CHECKS = {
                      "print('drew', explorer.result.spec.activation, explorer.result.device)",
     "OptimizerRace(": "assert race.wait(180) and race.result and race.plot.figure['data']\n"
                       "print('drew', [run.optimizer.name for run in race.result])",
+    "TrainingDashboard(": "dash.set(steps=60)\n"
+                          "dash.train()\n"
+                          "assert dash.wait(240) and dash.trainer.records and dash.curves.figure['data']\n"
+                          "print('drew', len(dash.trainer.records), 'records, val accuracy', dash.trainer.records[-1].val_accuracy)",
 }
 
 

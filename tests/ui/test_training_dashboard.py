@@ -102,6 +102,8 @@ def test_a_lecture_case_trains_its_runs_in_turn():
     assert len(dash.history.runs) == preset_runs - 1  # the last run is the current one
     assert dash.history.runs[1].label == "#2 init kaiming_normal"
     assert dash.trainer.config.network.norm == "batch"
+    # The controls go back to where the lecture case starts, ready to run it again.
+    assert dash.network.fields["norm"].value == "none" and dash.network.fields["std"].value == pytest.approx(0.01, rel=0.01)
     # The bad init does not learn; Kaiming and BatchNorm do.
     bad, good = dash.history.runs
     assert bad.val_accuracy[-1] < 0.3 < good.val_accuracy[-1]

@@ -78,7 +78,10 @@ class DeepNet(nn.Module):
         self.spec = spec
         device = torch.device(device)
         fans = [features] + [spec.width] * (spec.depth - 1)
-        with device:  # parameters are created on the device, never copied there
+        # Parameters are created on the device, never copied there; torch's default init, which
+        # the seeded init below replaces, must not use up the caller's random numbers.
+        with device, torch.random.fork_rng(devices=[device] if device.type == "cuda" else [],
+                                           device_type=device.type):
             self.hidden = nn.ModuleList(HiddenLayer(spec, fan_in, dropout) for fan_in in fans)
             self.readout = nn.Linear(spec.width, classes)
         for layer, hidden in enumerate(self.hidden):

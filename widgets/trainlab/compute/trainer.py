@@ -142,7 +142,7 @@ class Record:
     val_accuracy: float
     train_eval_loss: float  # on TRAIN_EVAL_EXAMPLES training examples, eval mode
     train_eval_accuracy: float
-    seconds: float  # training time so far
+    seconds: float  # training time so far, up to the start of this record's chunk
     layers: list[LayerRecord]
 
 
@@ -238,24 +238,30 @@ class Trainer:
         should_stop() says so; it is asked after every chunk of record_every steps."""
         self.model.train()
         while not self.finished:
+            # Wall time, the caller's drawing included: steps/s is the rate the user gets.
             start = time.perf_counter()
             record = self._chunk()
-            self.seconds += time.perf_counter() - start
             self.records.append(record)
             self._check(record)
             if on_record is not None:
                 on_record(record)
+            self.seconds += time.perf_counter() - start
             if should_stop():
                 return
 
     def _chunk(self) -> Record:
         """The record step, then steps up to the next record (or the last step)."""
         every, last = self.config.record_every, self.config.steps - 1
-        summary = self._step(recording=True)
-        step = self.step - 1
-        stop = min(last, (step // every + 1) * every)
-        while self.step < stop:
-            self._step(recording=False)
+        # Dropout draws its masks from torch's global generator: seeding it per chunk (and giving
+        # the caller's state back afterwards) makes a run repeatable, stopped and resumed or not.
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices, device_type=self.device.type):
+            torch.manual_seed(self.config.network.seed * 1_000_003 + self.step)
+            summary = self._step(recording=True)
+            step = self.step - 1
+            stop = min(last, (step // every + 1) * every)
+            while self.step < stop:
+                self._step(recording=False)
         summary["losses"] = self._losses[self._host_losses:self.step]
         host = ls.to_host(summary)
         self._host_losses = self.step
@@ -303,8 +309,11 @@ class Trainer:
     def _layer_summary(self, activations: list[Tensor]) -> dict[str, Tensor]:
         spec, bins = self.config.network, self.config.bins
         with torch.no_grad():
-            f = ls.finite_only(torch.stack([a.detach().flatten() for a in activations]).unsqueeze(1))
-            g = ls.finite_only(torch.stack([a.grad.flatten() for a in activations]).unsqueeze(1))
+            # Layers go where the explorer has the configurations of a sweep, (1, L, N): each
+            # layer then gets its own histogram range. Activations grow or shrink with depth as
+            # the net trains, and one shared range would squash the small layers into one bin.
+            f = ls.finite_only(torch.stack([a.detach().flatten() for a in activations]).unsqueeze(0))
+            g = ls.finite_only(torch.stack([a.grad.flatten() for a in activations]).unsqueeze(0))
             out: dict[str, Tensor] = {}
             out["mean"], out["std"], out["nonfinite"] = ls.finite_moments(f)
             _, out["grad_std"], _ = ls.finite_moments(g)
@@ -359,13 +368,13 @@ class Trainer:
 
     def _record(self, step: int, host: dict[str, Tensor]) -> Record:
         def hist(prefix: str, layer: int) -> Histogram:
-            counts = host[f"{prefix}_counts"][layer, 0].round().long().tolist()
-            return Histogram(float(host[f"{prefix}_lo"][0]), float(host[f"{prefix}_hi"][0]), counts)
+            counts = host[f"{prefix}_counts"][0, layer].round().long().tolist()
+            return Histogram(float(host[f"{prefix}_lo"][layer]), float(host[f"{prefix}_hi"][layer]), counts)
 
         layers = [
             LayerRecord(
-                mean=float(host["mean"][layer, 0]), std=float(host["std"][layer, 0]),
-                grad_std=float(host["grad_std"][layer, 0]), update_ratio=float(host["update_ratio"][layer]),
+                mean=float(host["mean"][0, layer]), std=float(host["std"][0, layer]),
+                grad_std=float(host["grad_std"][0, layer]), update_ratio=float(host["update_ratio"][layer]),
                 inactive_fraction=float(host["inactive"][layer]) if "inactive" in host else None,
                 activation_hist=hist("act", layer), grad_hist=hist("grad", layer),
             )

@@ -321,6 +321,7 @@ class TrainingDashboard(widgets.VBox):
         if self._hold.active or change["new"] == CUSTOM:
             return
         preset = TRAIN_PRESETS[change["new"]]
+        self._run_notes = []
         self._lesson = [("info", f"{preset.label}: {preset.lesson} Press Train to run "
                                  f"{len(preset.runs)} run{'s' if len(preset.runs) > 1 else ''}.")]
         self._apply(self.config.with_settings(**{**preset.settings, **preset.runs[0]}))
@@ -339,6 +340,7 @@ class TrainingDashboard(widgets.VBox):
         self._thread.start()
 
     def _train_queue(self) -> None:
+        first = self._queue[0] if self._queue else None
         try:
             while True:
                 if self.trainer is None or self.trainer.finished:
@@ -364,6 +366,11 @@ class TrainingDashboard(widgets.VBox):
             log.exception("trainlab training failed", exc_info=error)
             self._run_notes = [("error", f"Training failed ({type(error).__name__}: {error}).")]
         finally:
+            if self.preset.value != CUSTOM and first is not None and not self._stop.is_set():
+                # A lecture case leaves its controls where it started, ready to be run again.
+                with self._hold():
+                    self.network.set_spec(first.network)
+                    self.training.set_settings(first)
             self._update_buttons(running=False)
             self._show_status()
 

@@ -85,10 +85,15 @@ def curves_figure(runs: list[Run], current: Run | None, classes: int, steps: int
         annotations.append({"text": text, "xref": "x", "yref": "y domain", "x": step, "y": 1, "xanchor": "left",
                             "yanchor": "top", "showarrow": False, "font": {"size": 11, "color": "#c81e1e"}})
     axis = {"showgrid": True, "gridcolor": "#eee", "zeroline": False}
+    # A loss that blew up (a bad init, a spike) would flatten every other curve on a linear axis.
+    losses = [v for trace in data if trace.get("yaxis", "y") == "y" for v in trace["y"] if v is not None]
+    log_scale = bool(losses) and max(losses) > 10 * chance and min(losses) > 0
+    loss_axis = {"type": "log", "exponentformat": "power"} if log_scale else {"rangemode": "tozero"}
     layout = {
         **_BASE_LAYOUT, "height": height, "margin": {"l": 55, "r": 15, "t": 34, "b": 40},
         "xaxis": {**axis, "domain": [0, 0.4], "title": {"text": "step"}, "range": [0, longest]},
-        "yaxis": {**axis, "title": {"text": "loss (train solid, val dashed)"}, "rangemode": "tozero"},
+        "yaxis": {**axis, **loss_axis,
+                  "title": {"text": "loss (train solid, val dashed)" + (", log scale" if log_scale else "")}},
         "xaxis2": {**axis, "domain": [0.47, 0.76], "title": {"text": "step"}, "anchor": "y2", "range": [0, longest]},
         "yaxis2": {**axis, "anchor": "x2", "range": [0, 1.02], "tickformat": ".0%",
                    "title": {"text": "accuracy", "standoff": 2}},
@@ -114,6 +119,9 @@ def _panels(record: Record) -> list[Panel]:
 def histograms_figure(record: Record, height: int = 400) -> dict[str, Any]:
     """The latest record's per-layer histograms (drawn while training runs)."""
     figure = grid_figure(grid_parts(_panels(record)), height, "training-histograms")
+    # Redraws come several times a second with new axis ranges: an animated transition would
+    # still be moving (and drawing at stale ranges) when the next one arrives.
+    del figure["layout"]["transition"]
     figure["layout"]["title"] = {"text": f"step {record.step}", "x": 0.01, "y": 0.99, "font": {"size": 12}}
     return figure
 
@@ -127,6 +135,8 @@ def histogram_history_figure(records: list[Record], height: int = 460) -> dict[s
     frames = [(f"{r.step}", grid_parts(_panels(r))) for r in picked]
     figure = animated_grid_figure(frames, "step ", height, "training-histograms")
     figure["layout"]["sliders"][0]["active"] = len(frames) - 1
+    figure["layout"]["sliders"][0]["font"] = {"size": 9}
+    figure["layout"]["margin"]["b"] = 110
     figure["data"] = frames[-1][1]["data"]
     figure["layout"]["annotations"] = frames[-1][1]["annotations"]
     for axis, rng in frames[-1][1]["ranges"].items():
@@ -139,11 +149,11 @@ def decision_figure(xs: list[float], ys: list[float], p: list[list[float]], poin
     """P(class 1) over the plane, its 0.5 contour (the decision boundary) and the training points."""
     data = [
         {"type": "heatmap", "x": xs, "y": ys, "z": p, "zmin": 0, "zmax": 1, "zsmooth": "best",
-         "colorscale": [[0, "#a6cee3"], [0.5, "#ffffff"], [1, "#fdbf6f"]], "showscale": False,
+         "colorscale": [[0, "#a6cee3"], [0.5, "#ffffff"], [1, "#fdbf6f"]], "showscale": False, "showlegend": False,
          "hovertemplate": "(%{x:.2f}, %{y:.2f}): P(class 1) %{z:.2f}<extra></extra>"},
         {"type": "contour", "x": xs, "y": ys, "z": p, "showscale": False, "contours": {
             "start": 0.5, "end": 0.5, "size": 1, "coloring": "none"}, "line": {"color": "#333", "width": 2},
-         "hoverinfo": "skip"},
+         "hoverinfo": "skip", "showlegend": False},
     ]
     for cls, colour in ((0, "#1f78b4"), (1, "#e66100")):
         chosen = [pt for pt, label in zip(points, labels) if label == cls]
@@ -152,8 +162,8 @@ def decision_figure(xs: list[float], ys: list[float], p: list[list[float]], poin
                      "marker": {"size": 4, "color": colour, "line": {"width": 0.5, "color": "white"}}})
     layout = {**_BASE_LAYOUT, "height": height, "margin": {"l": 40, "r": 10, "t": 30, "b": 30},
               "title": {"text": "decision boundary (P = 0.5)", "font": {"size": 13}, "x": 0.02},
-              "xaxis": {"range": [xs[0], xs[-1]], "showgrid": False},
-              "yaxis": {"range": [ys[0], ys[-1]], "showgrid": False, "scaleanchor": "x"},
+              "xaxis": {"range": [xs[0], xs[-1]], "showgrid": False, "zeroline": False},
+              "yaxis": {"range": [ys[0], ys[-1]], "showgrid": False, "zeroline": False, "scaleanchor": "x"},
               "legend": {"orientation": "h", "y": -0.08}, "uirevision": "decision"}
     return {"data": data, "layout": layout}
 
