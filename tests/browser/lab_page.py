@@ -71,3 +71,39 @@ DATA_INSIDE_Y_RANGES_JS = """() => {
     return ys.every(v => pos(v) >= lo - 1e-9 && pos(v) <= hi + 1e-9);
   }));
 }"""
+
+
+TRAINING = ".trainlab-training"
+# Points of the first dashboard's minibatch-loss curve (one per step trained), -1 before it exists.
+LOSS_POINTS_JS = """() => {
+  const plot = document.querySelector('.trainlab-training .trainlab-plot .js-plotly-plot');
+  const raw = plot && plot.data.find(t => t.name === 'minibatch loss');
+  return raw ? raw.x.length : -1;
+}"""
+
+
+def wait_for_dashboard(page: Page, timeout_ms: int = 90_000) -> None:
+    page.wait_for_selector(f"{TRAINING} .trainlab-plot .js-plotly-plot", timeout=timeout_ms)
+    page.wait_for_selector(f"{TRAINING} .trainlab-progress", timeout=timeout_ms)
+
+
+def loss_points(page: Page) -> int:
+    return page.evaluate(LOSS_POINTS_JS)
+
+
+def last_loss_step(page: Page) -> int:
+    """The step of the minibatch-loss curve's last point (long curves are thinned before sending)."""
+    return page.evaluate("() => { const plot = document.querySelector('.trainlab-training .trainlab-plot "
+                         ".js-plotly-plot'); const raw = plot.data.find(t => t.name === 'minibatch loss');"
+                         " return raw.x[raw.x.length - 1]; }")
+
+
+def set_int(page: Page, label: str, value: int) -> None:
+    """Type `value` into the first integer box labelled `label`, as a student would."""
+    box = page.locator(".widget-text", has=page.locator(f"label:text-is('{label}')")).first.locator("input")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def progress_text(page: Page) -> str:
+    return page.locator(f"{TRAINING} .trainlab-progress").first.inner_text()

@@ -6,13 +6,16 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.conftest import ARTIFACTS
-from tests.browser.lab_page import (DATA_INSIDE_Y_RANGES_JS, choose, set_slider, signature, status_text, wait_for_change, wait_for_drawn,
-                                    wait_for_figure)
+from tests.browser.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, TRAINING, choose, last_loss_step, loss_points,
+                                    progress_text, set_int, set_slider, signature, status_text, wait_for_change,
+                                    wait_for_dashboard, wait_for_drawn, wait_for_figure)
 
 pytestmark = pytest.mark.browser
 EXPLORER_LABS = ["02_weight_initialization", "03_normalization"]
 ALL_LABS = [*EXPLORER_LABS, "04_optimizers", "05_training_and_schedules", "06_regularization"]
+TRAINING_LABS = ["05_training_and_schedules", "06_regularization"]
 RELOADS = 20
+TRAINING_RELOADS = 5
 
 
 def test_index_links_every_lab(server, page):
@@ -145,3 +148,56 @@ def test_optimizer_lab_recomputes_and_races(server, page):
     screenshot(pg, "04_optimizers-race")
     pg.locator(".trainlab-race").screenshot(path=str(ARTIFACTS / "optimizer-race-widget.png"))
     assert console.errors == []
+
+
+def _train_until_points(page, more_than: int, timeout_ms: int = 60_000) -> int:
+    page.wait_for_function(f"(n) => ({LOSS_POINTS_JS})() > n", arg=more_than, timeout=timeout_ms)
+    return loss_points(page)
+
+
+@pytest.mark.parametrize("lab", TRAINING_LABS)
+def test_training_lab_trains_live_and_stops(server, page, lab):
+    pg, console = page
+    pg.goto(f"{server}/voila/render/{lab}.ipynb")
+    wait_for_dashboard(pg)
+    assert loss_points(pg) == -1 and "ready" in progress_text(pg)
+    assert "cpu" in pg.locator(f"{TRAINING} .trainlab-device-note").first.inner_text()
+    set_int(pg, "steps", 20_000)  # long enough to stop it half-way
+    pg.locator(TRAINING).first.get_by_role("button", name="▶ Train").click()
+    first = _train_until_points(pg, 0)
+    grown = _train_until_points(pg, first)  # the curves grow while it trains
+    assert grown > first
+    screenshot(pg, f"{lab}-training")
+
+    pg.locator(TRAINING).first.get_by_role("button", name="■ Stop").click()
+    resume = pg.locator(TRAINING).first.get_by_role("button", name="▶ Resume")
+    resume.wait_for(timeout=30_000)
+    pg.wait_for_function("(sel) => !document.querySelector(sel).closest('.trainlab-training')"
+                         ".querySelector('button[title], button').disabled", arg=f"{TRAINING} button", timeout=30_000)
+    stopped = progress_text(pg)
+    points = loss_points(pg)
+    pg.wait_for_timeout(2000)
+    assert progress_text(pg) == stopped and loss_points(pg) == points, "training went on after Stop"
+    step = int(stopped.split("step ")[1].split("/")[0])
+    assert 0 < step < 20_000 and last_loss_step(pg) == step - 1
+    # Stopped: the per-layer histograms can be scrubbed back through the run.
+    pg.wait_for_function("() => document.querySelectorAll('.trainlab-training .trainlab-plot svg .slider-container')"
+                         ".length > 0", timeout=30_000)
+    screenshot(pg, f"{lab}-stopped")
+    pg.locator(TRAINING).first.screenshot(path=str(ARTIFACTS / f"{lab}-dashboard.png"))
+
+    resume.click()  # Resume carries on from the same step
+    _train_until_points(pg, points)
+    pg.locator(TRAINING).first.get_by_role("button", name="■ Stop").click()
+    resume.wait_for(timeout=30_000)
+    assert console.errors == []
+
+
+def test_training_lab_starts_on_every_reload(server, page):
+    pg, console = page
+    for load in range(TRAINING_RELOADS):
+        pg.goto(f"{server}/voila/render/05_training_and_schedules.ipynb")
+        wait_for_dashboard(pg)
+        pg.locator(TRAINING).first.get_by_role("button", name="▶ Train").click()
+        _train_until_points(pg, 0)
+        assert console.errors == [], f"load {load + 1}: {console.errors}"

@@ -208,7 +208,7 @@ class TrainingDashboard(widgets.VBox):
             plotly_bootstrap(),
         ], layout=widgets.Layout(width="100%"))
         self.add_class("trainlab-training")
-        self._settings_changed()
+        self._settings_changed(preview_now=True)
         # What was wrong with the settings given stays on show until the user changes something.
         self._input_notes = [("error", p) for p in problems]
         self._draw()
@@ -301,7 +301,9 @@ class TrainingDashboard(widgets.VBox):
         self._input_notes = []
         return config
 
-    def _settings_changed(self) -> None:
+    def _settings_changed(self, preview_now: bool = False) -> None:
+        """preview_now: draw the lr preview on this thread (at construction, so that no widget
+        message comes from another thread while the notebook is still creating widgets)."""
         if self._hold.active:
             return
         if self.preset.value != CUSTOM and not self._matches_preset():
@@ -310,7 +312,10 @@ class TrainingDashboard(widgets.VBox):
             self._lesson = []
         config = self._valid_config()
         if config is not None:
-            self._preview_worker.submit(config)
+            if preview_now:
+                self._draw_preview(config)
+            else:
+                self._preview_worker.submit(config)
         self._show_status()
 
     def _matches_preset(self) -> bool:

@@ -59,6 +59,20 @@ async function render({ model, el }) {
   el.appendChild(node);
   const Plotly = await plotly(model);
 
+  // Clicks go to the kernel, which may use them (the optimizer race takes its start point).
+  const listen = () => node.on("plotly_click", (event) => {
+    const point = event?.points?.[0];
+    if (point && typeof point.x === "number" && typeof point.y === "number") {
+      model.send({ type: "click", x: point.x, y: point.y, trace: point.curveNumber });
+    }
+  });
+  // Plotly.react does not draw sliders or buttons that a figure gains (seen with plotly.js 3:
+  // a live figure turning into an animated one kept its old look), so a figure that gains or
+  // loses them is drawn afresh; newPlot drops event handlers, so they are attached again.
+  const controlsOf = (f) => JSON.stringify([(f.frames ?? []).length > 0, (f.layout?.sliders ?? []).length,
+                                            (f.layout?.updatemenus ?? []).length]);
+  let drawnControls = null;
+
   // Latest wins: a burst of figure changes draws once, with the newest figure.
   let drawing = false;
   let again = false;
@@ -70,7 +84,12 @@ async function render({ model, el }) {
         again = false;
         const figure = model.get("figure");
         const data = [...(model.get("base") ?? []), ...(figure.data ?? [])];
-        await Plotly.react(node, { data, layout: figure.layout ?? {}, frames: figure.frames ?? [], config: CONFIG });
+        const controls = controlsOf(figure);
+        const fresh = controls !== drawnControls;
+        drawnControls = controls;
+        const plot = fresh ? Plotly.newPlot : Plotly.react;
+        await plot(node, { data, layout: figure.layout ?? {}, frames: figure.frames ?? [], config: CONFIG });
+        if (fresh) listen();
         el.dataset.revision = String(model.get("revision"));
       } while (again);
     } finally {
@@ -83,13 +102,6 @@ async function render({ model, el }) {
   model.on("change:figure", draw);
   model.on("msg:custom", onMessage);
   await draw();
-  // Clicks go to the kernel, which may use them (the optimizer race takes its start point).
-  node.on("plotly_click", (event) => {
-    const point = event?.points?.[0];
-    if (point && typeof point.x === "number" && typeof point.y === "number") {
-      model.send({ type: "click", x: point.x, y: point.y, trace: point.curveNumber });
-    }
-  });
   // The view may be drawn before the page gives it its width: follow the container's size.
   const resize = new ResizeObserver(() => { if (node.offsetWidth > 0) Plotly.Plots.resize(node); });
   resize.observe(el);
