@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import torch
 
@@ -50,3 +52,24 @@ def free_bytes(device: torch.device) -> int:
 def wide_float(device: torch.device) -> torch.dtype:
     """The widest float the device computes in: float64, except on Apple MPS (no float64)."""
     return torch.float32 if device.type == "mps" else torch.float64
+
+
+def ui_friendly_threads(device: torch.device) -> int:
+    """Intra-op threads for training next to a live page: all cores but one on a CPU. The page
+    (the kernel's messages, and the browser when it runs on the same machine) needs a core; an
+    OpenMP team that has to share its cores runs several times slower (measured on 2 cores:
+    41 steps/s with 2 threads, 142 with 1, BENCHMARKS.md)."""
+    return max(1, torch.get_num_threads() - 1) if device.type == "cpu" else torch.get_num_threads()
+
+
+@contextlib.contextmanager
+def intra_op_threads(count: int) -> Iterator[None]:
+    """torch's intra-op thread count set to `count` inside the block, restored after it."""
+    before = torch.get_num_threads()
+    if count != before:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if count != before:
+            torch.set_num_threads(before)

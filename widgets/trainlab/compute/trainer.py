@@ -104,7 +104,7 @@ class TrainConfig:
         self.optimizer.validate()
         _whole("steps", self.steps, STEPS_RANGE)
         self.schedule.validate(self.steps)
-        _whole("record_every", self.record_every, (1, self.steps))
+        _whole("record_every", self.record_every, STEPS_RANGE)
         _whole("bins", self.bins, (2, 1000))
         if self.patience is not None:
             _whole("patience", self.patience, (1, 100_000))

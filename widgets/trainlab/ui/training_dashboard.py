@@ -1,8 +1,8 @@
 """TrainingDashboard: train the deep net live on real data and watch it learn.
 
-Train starts (or resumes) a run on a training thread, so the kernel keeps answering the page;
-the trainer hands over a record every few steps and the dashboard redraws at most UI_HZ times a
-second: loss, accuracy and learning-rate curves over earlier runs, the per-layer histograms and,
+Train starts (or resumes) a run in chunks of a few steps, between which the kernel answers the
+page (see chunk_runner.py); the trainer hands over a record every chunk and the dashboard
+redraws at most UI_HZ times a second: loss, accuracy and learning-rate curves over earlier runs, the per-layer histograms and,
 for a 2-D data set, the decision boundary. Stop takes effect after the current chunk of steps;
 Reset throws the run away. A finished or stopped run goes into the run history for comparison.
 """
@@ -22,7 +22,7 @@ import ipywidgets as widgets
 import torch
 
 from trainlab.compute.datasets import DATASETS, PREPROCESSING
-from trainlab.compute.devices import pick_device
+from trainlab.compute.devices import intra_op_threads, pick_device, ui_friendly_threads
 from trainlab.compute.errors import SpecError
 from trainlab.compute.optimizer_runs import OPTIMIZERS
 from trainlab.compute.run_history import Run, RunHistory
@@ -30,6 +30,7 @@ from trainlab.compute.schedules import SCHEDULES, learning_rates
 from trainlab.compute.trainer import TRAINABLE, Record, TrainConfig, Trainer, known_settings
 from trainlab.presets import TRAIN_PRESETS
 from trainlab.ui import training_figure as figures
+from trainlab.ui.chunk_runner import ChunkRunner
 from trainlab.ui.hold import Hold
 from trainlab.ui.init_explorer import describe_device
 from trainlab.ui.latest_wins import LatestWins
@@ -139,6 +140,7 @@ class TrainingDashboard(widgets.VBox):
         if preset is not None and preset not in TRAIN_PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(TRAIN_PRESETS)}")
         self.device = pick_device(device)
+        self.training_threads = ui_friendly_threads(self.device)
         base = config or TrainConfig().with_settings(width=default_width(self.device))
         if preset is not None:
             base = base.with_settings(**{**TRAIN_PRESETS[preset].settings, **TRAIN_PRESETS[preset].runs[0]})
@@ -147,7 +149,8 @@ class TrainingDashboard(widgets.VBox):
         self.history = RunHistory()
         self.trainer: Trainer | None = None
         self._queue: list[TrainConfig] = []
-        self._thread: threading.Thread | None = None
+        self._runner = ChunkRunner(self._tick)
+        self._first_of_queue: TrainConfig | None = None
         self._stop = threading.Event()
         self._last_draw = 0.0
         self._hold = Hold()
@@ -232,11 +235,11 @@ class TrainingDashboard(widgets.VBox):
         if config is None:
             return
         if self.trainer is not None and not self.trainer.finished and self.trainer.config == config:
-            self._start_thread()  # resume
+            self._start()  # resume
             return
         self._archive()
         self._queue = _preset_runs(self.preset.value, config) if self.preset.value != CUSTOM else [config]
-        self._start_thread()
+        self._start()
 
     def stop(self) -> None:
         """Stop after the current chunk of steps; Train then resumes."""
@@ -253,16 +256,12 @@ class TrainingDashboard(widgets.VBox):
         self._draw()
 
     def wait(self, timeout: float = 300.0) -> bool:
-        """Block until the training thread has finished (for scripts and tests)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        """Block until training has finished (for scripts, tests and notebook cells)."""
+        return self._runner.wait(timeout)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._runner.active
 
     def restore_best(self) -> int | None:
         if self.trainer is None or self.running:
@@ -337,47 +336,58 @@ class TrainingDashboard(widgets.VBox):
             self.training.set_settings(config)
         self._settings_changed()
 
-    # -- the training thread -----------------------------------------------------------------
-    def _start_thread(self) -> None:
+    # -- training, one chunk of steps per tick -----------------------------------------------
+    def _start(self) -> None:
         self._stop.clear()
+        self._first_of_queue = self._queue[0] if self._queue else None
+        self._last_draw = 0.0  # the first record after a start is drawn at once
         self._update_buttons(running=True)
-        self._thread = threading.Thread(target=self._train_queue, name="trainlab-training", daemon=True)
-        self._thread.start()
+        self._runner.start()
 
-    def _train_queue(self) -> None:
-        first = self._queue[0] if self._queue else None
+    def _tick(self) -> bool:
+        """Train one chunk of steps (starting the next run of the queue if need be); False once
+        there is nothing more to do."""
         try:
-            while True:
-                if self.trainer is None or self.trainer.finished:
-                    if not self._queue:
-                        break
-                    config = self._queue.pop(0)
-                    self._archive()
-                    if self.preset.value != CUSTOM:
-                        with self._hold():
-                            self.network.set_spec(config.network)
-                            self.training.set_settings(config)
-                    self.trainer = Trainer(config, self.device)
-                    self._run_notes = []
-                    self.progress.max = config.steps
-                self._last_draw = 0.0  # the first record of a run is drawn at once
-                self.trainer.run(should_stop=self._stop.is_set, on_record=self._on_record)
+            if self._stop.is_set():
+                return self._finish()
+            if self.trainer is None or self.trainer.finished:
+                if not self._queue:
+                    return self._finish()
+                config = self._queue.pop(0)
+                self._archive()
+                if self.preset.value != CUSTOM:
+                    with self._hold():
+                        self.network.set_spec(config.network)
+                        self.training.set_settings(config)
+                self.trainer = Trainer(config, self.device)
+                self._run_notes = []
+                self._last_draw = 0.0
+            with intra_op_threads(self.training_threads):
+                self.trainer.run(should_stop=lambda: True, on_record=self._on_record)
+            if self.trainer.finished:
                 self._draw(final=True)
-                if self._stop.is_set():
-                    break
+            return True
         except SpecError as error:
             self._input_notes = [("error", f"{error}. Nothing was started; the plots show the last run.")]
         except Exception as error:  # the widget must stay usable whatever went wrong
             log.exception("trainlab training failed", exc_info=error)
             self._run_notes = [("error", f"Training failed ({type(error).__name__}: {error}).")]
-        finally:
-            if self.preset.value != CUSTOM and first is not None and not self._stop.is_set():
-                # A lecture case leaves its controls where it started, ready to be run again.
-                with self._hold():
-                    self.network.set_spec(first.network)
-                    self.training.set_settings(first)
-            self._update_buttons(running=False)
-            self._show_status()
+        return self._finish()
+
+    def _finish(self) -> bool:
+        stopped = self._stop.is_set()
+        if stopped and self.trainer is not None and self.trainer.records:
+            self._draw(final=True)  # stopped: the histograms can be scrubbed through the run so far
+        first = self._first_of_queue
+        if self.preset.value != CUSTOM and first is not None and not stopped:
+            # A lecture case leaves its controls where it started, ready to be run again.
+            with self._hold():
+                self.network.set_spec(first.network)
+                self.training.set_settings(first)
+        self._first_of_queue = None
+        self._update_buttons(running=False)
+        self._show_status()
+        return False
 
     def _on_record(self, _record: Record) -> None:
         now = time.perf_counter()
