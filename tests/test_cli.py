@@ -277,3 +277,41 @@ def test_optimize_bad_values_exit_2_with_one_line(args: list[str], option: str) 
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"trainlab: error: {option}"), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+TRAIN_SMALL = ["train", "--width", "64", "--depth", "3", "--steps", "40"]
+
+
+def test_train_prints_the_records_and_saves_a_history(capsys, tmp_path) -> None:
+    from trainlab.compute.run_history import RunHistory
+
+    path = tmp_path / "run.json"
+    status, out, err = _main([*TRAIN_SMALL, "--optimizer", "momentum", "--lr", "0.05", "--schedule", "cosine",
+                              "--save", str(path)], capsys)
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("SGD + momentum lr 0.05 on digits, 3x64, 40 steps")
+    assert [line.split()[0] for line in lines[2:-1]] == ["0", "10", "20", "30", "39"]
+    assert lines[-1] == "finished"
+    run = RunHistory.load(path).runs[0]
+    assert run.config.schedule.name == "cosine" and len(run.train_loss) == 40
+
+
+def test_train_json_is_the_run(capsys) -> None:
+    status, out, _err = _main([*TRAIN_SMALL, "--dropout", "0.2", "--json"], capsys)
+    assert status == 0
+    run = json.loads(out)
+    assert run["config"]["dropout"] == 0.2 and run["outcome"] == "finished"
+    assert len(run["train_loss"]) == 40 and run["record_steps"] == [0, 10, 20, 30, 39]
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--lr", "-1"], "--lr"), (["--steps", "many"], "--steps"), (["--dataset", "mnist"], "--dataset"),
+    (["--warmup", "100"], "--warmup"), (["--dropout", "1"], "--dropout"), (["--optimizer", "lbfgs"], "--optimizer"),
+    (["--train-subset", "20", "--batch", "64"], "--batch"), (["--width", "65536", "--depth", "50"], "--width"),
+])
+def test_train_bad_values_exit_2_with_one_line(capsys, args: list[str], option: str) -> None:
+    status, out, err = _main([*TRAIN_SMALL, *args], capsys)
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"trainlab: error: {option}: "), err

@@ -25,6 +25,20 @@ def signature(page: Page) -> str:
     return page.evaluate(SIGNATURE_JS)
 
 
+def settled_signature(page: Page, quiet_ms: int = 800, timeout_ms: int = 20_000) -> str:
+    """The figure's signature once it has stopped changing for `quiet_ms` (a page still laying
+    itself out resizes the plot, which moves every path)."""
+    waited, last = 0, signature(page)
+    while waited < timeout_ms:
+        page.wait_for_timeout(quiet_ms)
+        waited += quiet_ms
+        now = signature(page)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("the figure kept changing")
+
+
 def wait_for_change(page: Page, before: str, timeout_ms: int = 60_000) -> str:
     page.wait_for_function(f"(before) => {{ const s = ({SIGNATURE_JS})(); return s.length > 200 && s !== before; }}",
                            arg=before, timeout=timeout_ms)

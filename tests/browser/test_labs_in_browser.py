@@ -7,7 +7,7 @@ import pytest
 from tests.browser.conftest import screenshot
 from tests.conftest import ARTIFACTS
 from tests.browser.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, TRAINING, choose, last_loss_step, loss_points,
-                                    progress_text, set_int, set_slider, signature, status_text, wait_for_change,
+                                    progress_text, set_int, set_slider, settled_signature, signature, status_text, wait_for_change,
                                     wait_for_dashboard, wait_for_drawn, wait_for_figure)
 
 pytestmark = pytest.mark.browser
@@ -66,7 +66,8 @@ def test_lab_reacts_to_controls_and_animates(server, page, lab):
 def test_bad_value_shows_notice_and_keeps_figure(server, page):
     pg, console = page
     pg.goto(f"{server}/voila/render/02_weight_initialization.ipynb")
-    before = wait_for_figure(pg)
+    wait_for_figure(pg)
+    before = settled_signature(pg)
     depth = pg.locator(".widget-text", has=pg.locator("label:text-is('depth')")).locator("input")
     depth.fill("0")
     depth.press("Enter")

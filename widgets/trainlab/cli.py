@@ -3,6 +3,7 @@
   trainlab serve [--port N] [--no-browser] [--labs DIR]
   trainlab stats [--depth N] [--width N] ... [--json]
   trainlab optimize --surface NAME --optimizer NAME [--lr X] [--steps N] [--start X Y] [--json]
+  trainlab train [--dataset NAME] [--optimizer NAME] [--lr X] [--steps N] ... [--json] [--save FILE]
 
 A bad option value prints one line on stderr naming the option and what it accepts, and
 exits with status 2.
@@ -181,17 +182,81 @@ def run_optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+# trainlab train: every option is a TrainConfig setting (see TrainConfig.with_settings).
+_TRAIN_INTS = ("depth", "width", "batch", "groups", "seed", "steps", "warmup", "train_subset", "patience",
+               "record_every")
+_TRAIN_FLOATS = ("std", "gain", "lr", "momentum", "beta1", "beta2", "weight_decay", "dropout", "noise")
+_TRAIN_CHOICES = ("activation", "init", "norm", "norm_place", "bn_mode", "dataset", "preprocessing", "optimizer",
+                  "schedule")
+
+
+def _train_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train the deep net on a data set and print its curves")
+    for name in (*_TRAIN_CHOICES, *_TRAIN_INTS, *_TRAIN_FLOATS):
+        p.add_argument("--" + name.replace("_", "-"), dest=name, default=None, help=_TRAIN_HELP.get(name))
+    p.add_argument("--device", default="auto", help=", ".join(DEVICE_CHOICES))
+    p.add_argument("--json", action="store_true", help="print the run (configuration and curves) as JSON")
+    p.add_argument("--save", default=None, metavar="FILE", help="save the run as a run history JSON file")
+
+
+_TRAIN_HELP = {"dataset": "digits, spirals, moons", "optimizer": "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw",
+               "schedule": "none, step, cosine, linear, inverse_sqrt, exponential", "width": "units per layer (default 256)",
+               "weight_decay": "coupled L2, or decoupled for adamw", "patience": "early stopping, in records",
+               "train_subset": "train on the first N training examples"}
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from trainlab.compute.run_history import Run, RunHistory
+    from trainlab.compute.trainer import TrainConfig, Trainer
+
+    settings: dict[str, Any] = {name: getattr(args, name) for name in _TRAIN_CHOICES if getattr(args, name)}
+    for names, kind in ((_TRAIN_INTS, int), (_TRAIN_FLOATS, float)):
+        for name in names:
+            text = getattr(args, name)
+            if text is not None:
+                try:
+                    settings[name] = kind(text)
+                except ValueError:
+                    _fail(f"--{name.replace('_', '-')}: must be {'a whole number' if kind is int else 'a number'}, "
+                          f"not {text!r}")
+    try:
+        trainer = Trainer(TrainConfig().with_settings(**settings), args.device)
+        trainer.run()
+    except SpecError as error:
+        _fail(f"--{error.field.replace('_', '-')}: {error.reason}")
+    outcome = trainer.divergence.message if trainer.divergence else (
+        f"stopped early at step {trainer.step}" if trainer.stopped_early else "finished")
+    run = Run.from_trainer(trainer, outcome)
+    if args.save:
+        RunHistory([run]).save(args.save)
+    if args.json:
+        print(json.dumps(run.to_dict()))
+        return 0
+    print(f"{trainer.config.optimizer.label} lr {trainer.config.optimizer.learning_rate:g} on "
+          f"{trainer.config.data.name}, {trainer.config.network.depth}x{trainer.config.network.width}, "
+          f"{trainer.step} steps at {trainer.steps_per_second():.0f} steps/s on {trainer.device}")
+    print(f"{'step':>6} {'lr':>10} {'train loss':>11} {'val loss':>9} {'val acc':>8} {'train acc':>9}")
+    for r in trainer.records:
+        print(f"{r.step:>6} {r.lr:>10.3g} {r.train_loss:>11.4f} {r.val_loss:>9.4f} {r.val_accuracy:>8.1%} "
+              f"{r.train_eval_accuracy:>9.1%}")
+    print(outcome)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="trainlab", description="Interactive labs on how deep networks train.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_serve_arguments(sub.add_parser("serve", help="serve the labs with Voila on 127.0.0.1"))
     _stats_parser(sub)
     _optimize_parser(sub)
+    _train_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
     if args.command == "optimize":
         return run_optimize(args)
+    if args.command == "train":
+        return run_train(args)
     return run_stats(args)
 
 
