@@ -185,7 +185,10 @@ def test_training_lab_trains_live_and_stops(server, page, lab):
     pg.wait_for_function("() => document.querySelectorAll('.trainlab-training .trainlab-plot svg .slider-container')"
                          ".length > 0", timeout=30_000)
     screenshot(pg, f"{lab}-stopped")
+    pg.set_viewport_size({"width": 1400, "height": 2400})  # the whole dashboard in view
+    pg.locator(TRAINING).first.scroll_into_view_if_needed()
     pg.locator(TRAINING).first.screenshot(path=str(ARTIFACTS / f"{lab}-dashboard.png"))
+    pg.set_viewport_size({"width": 1400, "height": 1000})
 
     resume.click()  # Resume carries on from the same step
     _train_until_points(pg, points)

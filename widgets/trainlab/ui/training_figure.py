@@ -73,7 +73,10 @@ def curves_figure(runs: list[Run], current: Run | None, classes: int, steps: int
     if current is not None:
         data += _run_traces(current, run_colour(len(runs)), current=True, show_legend=True)
     chance = math.log(classes)
-    longest = max([steps] + [len(run.train_loss) for run in runs])
+    # The axes span what has been trained (a long run's curve grows across the plot instead of
+    # hugging the left edge); the planned number of steps until anything has.
+    trained = [len(run.train_loss) for run in [*runs, *([current] if current else [])]]
+    longest = max(trained) if trained else steps
     shapes = [{"type": "line", "xref": "x", "yref": "y", "x0": 0, "x1": longest, "y0": chance, "y1": chance,
                "line": {"color": "#999", "width": 1, "dash": "dot"}}]
     annotations = [{"text": f"log {classes} = {chance:.2f}", "xref": "x", "yref": "y", "x": longest, "y": chance,
