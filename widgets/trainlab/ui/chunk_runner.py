@@ -10,12 +10,19 @@ no event loop runs (a script, a test), the ticks run on a worker thread.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import Callable
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
+def _kernel_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the Jupyter kernel this code runs in, if it runs in one. Another running
+    loop does not do: Playwright's synchronous API, for one, registers a loop on the main thread
+    that only turns while Playwright itself is called."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    if getattr(shell, "kernel", None) is None or threading.current_thread() is not threading.main_thread():
+        return None
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
@@ -38,8 +45,8 @@ class ChunkRunner:
         if self._active:
             return
         self._active = True
-        loop = _running_loop()
-        if loop is not None and threading.current_thread() is threading.main_thread():
+        loop = _kernel_loop()
+        if loop is not None:
             self._thread = None
             loop.call_soon(self._on_loop, loop)
         else:
