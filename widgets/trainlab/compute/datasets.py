@@ -13,7 +13,6 @@ the grid of a decision boundary over a 2-D set, are mapped exactly as the traini
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +21,7 @@ import torch
 from sklearn.datasets import load_digits, make_moons
 from sklearn.model_selection import train_test_split
 
+from trainlab.compute.checks import number_in, whole_in
 from trainlab.compute.errors import SpecError
 
 Tensor = torch.Tensor
@@ -69,28 +69,17 @@ class DataSpec:
         if self.preprocessing not in PREPROCESSING:
             raise SpecError("preprocessing", f"must be one of {', '.join(PREPROCESSING)}, "
                                              f"not {self.preprocessing!r}")
-        _float_in("val_fraction", self.val_fraction, VAL_FRACTION_RANGE)
-        _float_in("noise", self.noise, NOISE_RANGE)
-        _int_in("samples", self.samples, SAMPLES_RANGE)
-        _int_in("seed", self.seed, (0, 2**31 - 1))
+        number_in("val_fraction", self.val_fraction, VAL_FRACTION_RANGE)
+        number_in("noise", self.noise, NOISE_RANGE)
+        whole_in("samples", self.samples, SAMPLES_RANGE)
+        whole_in("seed", self.seed, (0, 2**31 - 1))
         if self.train_subset is not None:
             # At least one example per class: the subset is drawn class by class, so then every
             # class is in it.
-            _int_in("train_subset", self.train_subset, (self.classes, self.split_sizes()[0]))
+            whole_in("train_subset", self.train_subset, (self.classes, self.split_sizes()[0]))
         return self
 
 
-def _int_in(field: str, value: object, bounds: tuple[int, int]) -> None:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SpecError(field, f"must be a whole number from {low} to {high}, not {value!r}")
-
-
-def _float_in(field: str, value: object, bounds: tuple[float, float]) -> None:
-    low, high = bounds
-    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-    if not (math.isfinite(number) and low <= number <= high):
-        raise SpecError(field, f"must be a number from {low:g} to {high:g}, not {value!r}")
 
 
 @dataclass(frozen=True, eq=False)

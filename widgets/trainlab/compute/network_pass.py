@@ -26,7 +26,8 @@ from trainlab.compute.devices import pick_device
 from trainlab.compute.errors import SpecError
 from trainlab.compute.memory import RUNNING_STAT_BATCHES, check_fits
 from trainlab.compute.results import Histogram, LayerStats, PassResult
-from trainlab.compute.spec import BIAS_VALUE, GAIN_RANGE, STD_RANGE, NetworkSpec, _float_in
+from trainlab.compute.checks import number_in
+from trainlab.compute.spec import BIAS_VALUE, GAIN_RANGE, STD_RANGE, NetworkSpec
 from trainlab.compute.theory import predicted_std
 from trainlab.compute.weight_cache import BaseKey, WeightCache, seeded_generator, shared_cache
 
@@ -151,10 +152,10 @@ def _check_knob_values(spec: NetworkSpec, knob_values: Sequence[float]) -> None:
         raise SpecError("sweep", "needs at least one value")
     if spec.scheme.knob == "std":
         for value in knob_values:
-            _float_in("std", value, STD_RANGE)
+            number_in("std", value, STD_RANGE)
     elif spec.scheme.knob == "gain":
         for value in knob_values:
-            _float_in("gain", value, GAIN_RANGE)
+            number_in("gain", value, GAIN_RANGE)
 
 
 def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = "auto",

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch.optim import lr_scheduler
 
+from trainlab.compute.checks import whole_in
 from trainlab.compute.errors import SpecError
 
 SCHEDULES = ("none", "step", "cosine", "linear", "inverse_sqrt", "exponential")
@@ -46,16 +47,16 @@ class ScheduleSpec:
         """
         if self.name not in SCHEDULES:
             raise SpecError("schedule", f"must be one of {', '.join(SCHEDULES)}, not {self.name!r}")
-        _whole("warmup", self.warmup, 0)
+        whole_in("warmup", self.warmup, (0, MAX_STEPS))
         if self.step_every is not None:
-            _whole("step_every", self.step_every, 1)
+            whole_in("step_every", self.step_every, (1, MAX_STEPS))
         # Above 0: a factor of 0 stops training for good; at most 1: these schedules decay.
         for field_name in ("step_gamma", "final_fraction"):
             value = getattr(self, field_name)
             if not (_is_number(value) and 0.0 < value <= 1.0):
                 raise SpecError(field_name, f"must be a number above 0 and at most 1, not {value!r}")
         if steps is not None:
-            _whole("steps", steps, 1)
+            whole_in("steps", steps, (1, MAX_STEPS))
             if self.warmup >= steps:
                 raise SpecError("warmup", f"must be fewer than the {steps} steps of the run, not {self.warmup}")
         return self
@@ -64,10 +65,6 @@ class ScheduleSpec:
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
-
-def _whole(field_name: str, value: Any, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= MAX_STEPS:
-        raise SpecError(field_name, f"must be a whole number from {least} to {MAX_STEPS}, not {value!r}")
 
 
 def _main_scheduler(optimizer: torch.optim.Optimizer, spec: ScheduleSpec, length: int) -> lr_scheduler.LRScheduler:

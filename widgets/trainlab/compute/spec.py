@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 from trainlab.compute.activations import ACTIVATIONS
+from trainlab.compute.checks import choice, number_in, whole_in
 from trainlab.compute.errors import SpecError
 from trainlab.compute.init_schemes import INIT_SCHEMES, InitScheme
 
@@ -76,42 +76,24 @@ class NetworkSpec:
 
     def validate(self) -> NetworkSpec:
         """Raise SpecError naming the first field that is out of range; return self if none."""
-        _choice("activation", self.activation, tuple(ACTIVATIONS))
-        _choice("init", self.init, tuple(INIT_SCHEMES))
-        _choice("norm", self.norm, NORMS)
-        _choice("norm_place", self.norm_place, NORM_PLACES)
-        _choice("bn_mode", self.bn_mode, BN_MODES)
-        _int_in("depth", self.depth, DEPTH_RANGE)
-        _int_in("width", self.width, WIDTH_RANGE)
-        _int_in("batch", self.batch, BATCH_RANGE)
-        _int_in("seed", self.seed, (0, 2**31 - 1))
+        choice("activation", self.activation, tuple(ACTIVATIONS))
+        choice("init", self.init, tuple(INIT_SCHEMES))
+        choice("norm", self.norm, NORMS)
+        choice("norm_place", self.norm_place, NORM_PLACES)
+        choice("bn_mode", self.bn_mode, BN_MODES)
+        whole_in("depth", self.depth, DEPTH_RANGE)
+        whole_in("width", self.width, WIDTH_RANGE)
+        whole_in("batch", self.batch, BATCH_RANGE)
+        whole_in("seed", self.seed, (0, 2**31 - 1))
         if self.scheme.knob == "std":
-            _float_in("std", self.std, STD_RANGE)
+            number_in("std", self.std, STD_RANGE)
         if self.scheme.knob == "gain" and self.gain is not None:
-            _float_in("gain", self.gain, GAIN_RANGE)
+            number_in("gain", self.gain, GAIN_RANGE)
         if self.norm == "group":
-            _int_in("groups", self.groups, (1, self.width))
+            whole_in("groups", self.groups, (1, self.width))
             if self.width % self.groups:
                 raise SpecError("groups", f"must divide the width {self.width}, {self.groups} does not")
         if self.norm == "batch" and self.batch < 2:
             # Running statistics too are gathered from training batches of this size.
             raise SpecError("batch", "BatchNorm needs a batch of at least 2: one value has no batch variance")
         return self
-
-
-def _choice(field: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise SpecError(field, f"must be one of {', '.join(allowed)}, not {value!r}")
-
-
-def _int_in(field: str, value: object, bounds: tuple[int, int]) -> None:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SpecError(field, f"must be a whole number from {low} to {high}, not {value!r}")
-
-
-def _float_in(field: str, value: object, bounds: tuple[float, float]) -> None:
-    low, high = bounds
-    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-    if not (math.isfinite(number) and low <= number <= high):
-        raise SpecError(field, f"must be a number from {low:g} to {high:g}, not {value!r}")

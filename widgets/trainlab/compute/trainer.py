@@ -25,6 +25,7 @@ from torch import nn
 
 from trainlab.compute import layer_stats as ls
 from trainlab.compute.activations import ACTIVATIONS
+from trainlab.compute.checks import whole_in
 from trainlab.compute.datasets import Dataset, DataSpec, load
 from trainlab.compute.deep_net import DeepNet
 from trainlab.compute.devices import free_bytes, pick_device
@@ -102,21 +103,16 @@ class TrainConfig:
         if self.optimizer.name not in TRAINABLE:
             raise SpecError("optimizer", f"must be one of {', '.join(TRAINABLE)}, not {self.optimizer.name!r}")
         self.optimizer.validate()
-        _whole("steps", self.steps, STEPS_RANGE)
+        whole_in("steps", self.steps, STEPS_RANGE)
         self.schedule.validate(self.steps)
-        _whole("record_every", self.record_every, STEPS_RANGE)
-        _whole("bins", self.bins, (2, 1000))
+        whole_in("record_every", self.record_every, STEPS_RANGE)
+        whole_in("bins", self.bins, (2, 1000))
         if self.patience is not None:
-            _whole("patience", self.patience, (1, 100_000))
+            whole_in("patience", self.patience, (1, 100_000))
         if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
             raise SpecError("dropout", f"must be a probability in [0, 1), not {self.dropout!r}")
         return self
 
-
-def _whole(name: str, value: object, bounds: tuple[int, int]) -> None:
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SpecError(name, f"must be a whole number from {low} to {high}, not {value!r}")
 
 
 @dataclass(frozen=True)
