@@ -29,7 +29,7 @@ def test_weights_follow_the_init_scheme_with_each_layers_fans(init, expected_std
 
 def test_zero_and_orthogonal_init_and_the_bias():
     zeros = DeepNet(NetworkSpec(width=64, depth=2, init="zeros", bias=True), 8, 3)
-    assert all(float(w.abs().max()) == 0 for w in zeros.layer_weights())
+    assert all(float(w.detach().abs().max()) == 0 for w in zeros.layer_weights())
     assert all(torch.all(h.linear.bias == 0.01) for h in zeros.hidden)
     ortho = DeepNet(NetworkSpec(width=64, depth=2, init="orthogonal", gain=1.0), 64, 3)
     w = ortho.layer_weights()[1]

@@ -31,12 +31,19 @@ def test_a_running_loop_that_is_not_a_kernels_is_not_used():
     ticks: a loop the kernel does not turn would never call them."""
     seen, tick = _counter(3)
 
-    async def inside_a_loop() -> ChunkRunner:
+    def start() -> ChunkRunner:
         runner = ChunkRunner(tick)
         runner.start()
         return runner
 
-    runner = asyncio.run(inside_a_loop())
+    async def inside_a_loop() -> ChunkRunner:
+        return start()
+
+    try:
+        asyncio.get_running_loop()
+        runner = start()  # already inside one: Playwright's, when the browser tests ran first
+    except RuntimeError:
+        runner = asyncio.run(inside_a_loop())
     assert runner.wait(10) and seen == ["trainlab-training"] * 3
 
 
