@@ -53,8 +53,9 @@ def test_dropout_is_identity_in_eval_mode_and_keeps_the_expectation_in_train_mod
     assert torch.equal(out, activations)
     layer.train()
     torch.manual_seed(0)
-    outs = torch.stack([layer(x)[0] for _ in range(4000)])
-    _, clean = layer(x)
+    with torch.no_grad():
+        outs = torch.stack([layer(x)[0] for _ in range(4000)])
+        _, clean = layer(x)
     # Inverted dropout: kept units are divided by the keep probability 0.5, so on average over
     # masks the output equals the undropped activations; about half are zero in each mask.
     assert torch.allclose(outs.mean(0), clean, atol=0.06 * float(clean.abs().max()))
