@@ -73,7 +73,8 @@ def test_normalization_layers_are_torchs_and_placed_as_asked(norm, place):
     expected = {"batch": torch.nn.BatchNorm1d, "layer": torch.nn.LayerNorm, "group": torch.nn.GroupNorm}[norm]
     assert isinstance(module, expected)
     net.train()
-    _, activations = net.forward_traced(torch.randn(32, 8) * 5 + 3)
+    with torch.no_grad():
+        _, activations = net.forward_traced(torch.randn(32, 8) * 5 + 3)
     if place == "after":  # LayerNorm after the activation: each sample's outputs have mean 0, std 1
         a = activations[0]
         assert torch.allclose(a.mean(-1), torch.zeros(32), atol=1e-4)
