@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,6 @@ class Run:
     steps_per_second: float
     best_step: int | None = None
     label: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     _CURVES = ("train_loss", "lrs", "val_loss", "val_accuracy", "train_eval_loss", "train_eval_accuracy")
 
