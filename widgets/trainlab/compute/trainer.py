@@ -331,12 +331,13 @@ class Trainer:
         """Eval mode (dropout off, BatchNorm on its running statistics), unless the network's
         bn_mode is "train": BatchNorm then normalizes with the evaluated batch's own statistics
         (a classic train/test bug to show), its running statistics left as they were."""
-        batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)]
+        # In eval mode BatchNorm leaves its buffers alone; in train mode they are kept and put back.
+        batch_norms = [m for m in self.model.modules() if isinstance(m, nn.BatchNorm1d)] \
+            if self.config.network.bn_mode == "train" else []
         kept = [{name: b.clone() for name, b in m.named_buffers()} for m in batch_norms]
         self.model.eval()
-        if self.config.network.bn_mode == "train":
-            for m in batch_norms:
-                m.train()
+        for m in batch_norms:
+            m.train()
         try:
             with torch.no_grad():
                 yield
