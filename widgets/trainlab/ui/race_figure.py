@@ -139,9 +139,15 @@ def surface_traces(surface: Surface, grid_size: int = 200) -> list[dict[str, Any
     return list(_surface_traces(surface.name, tuple(sorted(surface.params.items())), grid_size))
 
 
-def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, height: int = 620) -> dict[str, Any]:
+def frame_steps(longest: int, frames: int = MAX_FRAMES) -> list[int]:
+    """The steps a race of `longest` steps gets an animation frame at: up to `frames`, evenly spread."""
+    return sorted({round(j * longest / (frames - 1)) for j in range(frames)}) if longest and frames > 1 else []
+
+
+def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, height: int = 620,
+                frames: int = MAX_FRAMES) -> dict[str, Any]:
     """Paths over the surface_traces (left), loss per step (top right), state panel (bottom right),
-    with frames. Trace indices in frames count the two base traces first."""
+    with up to `frames` animation frames. Trace indices in frames count the two base traces first."""
     data: list[dict[str, Any]] = []
     base_count = 2
     longest = max((_last(run) for run in runs), default=0)
@@ -149,10 +155,10 @@ def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, 
     rounded = [_Rounded.of(run) for run in runs]
     data += _racer_traces(rounded, longest)
     moving = list(range(base_count, base_count + len(data)))
-    frames = []
-    for step in sorted({round(j * longest / (MAX_FRAMES - 1)) for j in range(MAX_FRAMES)}) if longest else []:
-        frames.append({"name": str(step), "data": _racer_traces(rounded, step), "traces": moving,
-                       "layout": _frame_layout(runs, chosen, step)})
+    frame_list = []
+    for step in frame_steps(longest, frames):
+        frame_list.append({"name": str(step), "data": _racer_traces(rounded, step), "traces": moving,
+                           "layout": _frame_layout(runs, chosen, step)})
     all_losses = [v for run in runs for v in run.losses[:, 0].tolist() if math.isfinite(v)]
     log_loss = bool(all_losses) and min(all_losses) > 0
     x0, x1, y0, y1 = surface.view
@@ -167,9 +173,9 @@ def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, 
         "legend": {"orientation": "h", "x": 0.0, "y": 1.06, "yanchor": "bottom"},
         **_frame_layout(runs, chosen, longest),
     }
-    if frames:
-        layout.update(animation_controls([f["name"] for f in frames], "step ", frame_ms=120, transition_ms=0))
-    return {"data": data, "layout": layout, "frames": frames}
+    if frame_list:
+        layout.update(animation_controls([f["name"] for f in frame_list], "step ", frame_ms=120, transition_ms=0))
+    return {"data": data, "layout": layout, "frames": frame_list}
 
 
 def race_figure_3d(surface: Surface, runs: list[Trajectory], grid_size: int = 120, height: int = 620) -> dict[str, Any]:
