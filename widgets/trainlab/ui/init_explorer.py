@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
@@ -20,11 +21,14 @@ import torch
 from trainlab.compute import NetworkSpec, SpecError, pick_device, run_pass, run_sweep
 from trainlab.presets import INIT_PRESETS
 from trainlab.ui import explorer_figure as figures
+from trainlab.ui.embedding import Embedding
 from trainlab.ui.explorer_report import layer_table, notices_for, status_html
 from trainlab.ui.hold import Hold
 from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.network_controls import NetworkControls
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
+from trainlab.ui.share_link import ShareLink, Shareable
+from trainlab.ui.shareable import Parser, parse_choice, parser_like, short_state
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"
@@ -70,7 +74,7 @@ def _lesson(preset: str) -> str:
     return f"{preset}: {INIT_PRESETS[preset].lesson}"
 
 
-class InitExplorer(widgets.VBox):
+class InitExplorer(Shareable, widgets.VBox):
     """The initialization & normalization explorer.
 
     InitExplorer(activation="relu", init="xavier_normal") starts from those settings; any
@@ -79,7 +83,8 @@ class InitExplorer(widgets.VBox):
     """
 
     def __init__(self, spec: NetworkSpec | None = None, *, preset: str | None = None, device: str = "auto",
-                 sweep_points: int = 16, **settings: Any) -> None:
+                 sweep_points: int = 16, controls: Iterable[str] | None = None, locked: Iterable[str] | None = None,
+                 compact: bool = False, **settings: Any) -> None:
         unknown = set(settings) - {f.name for f in dataclasses.fields(NetworkSpec)}
         if unknown:
             raise TypeError(f"InitExplorer got unknown settings: {', '.join(sorted(unknown))}")
@@ -100,9 +105,11 @@ class InitExplorer(widgets.VBox):
         self.play = widgets.Button(description="▶ sweep", tooltip="run the whole sweep in one batched pass and "
                                    "animate it", button_style="primary", layout=widgets.Layout(width="140px"))
         self.status = widgets.HTML()
-        self.histograms = PlotlyView()
-        self.std_plot = PlotlyView()
+        embedding = Embedding.of(controls, locked, compact)
+        self.histograms = PlotlyView(text_scale=embedding.text_scale, height=430 if compact else None)
+        self.std_plot = PlotlyView(text_scale=embedding.text_scale, height=230 if compact else None)
         self.table = widgets.HTML()
+        self.share = ShareLink()
         # Notices by source: what the user typed, the chosen lecture case, the drawn result.
         self._input_notes: list[tuple[str, str]] = [("error", p) for p in problems]
         self._lesson: list[tuple[str, str]] = [("info", _lesson(preset))] if preset else []
@@ -113,17 +120,18 @@ class InitExplorer(widgets.VBox):
         self.preset.observe(self._preset_chosen, "value")
         self.play.on_click(lambda _button: self.sweep())
         self._update_play_label()
-        super().__init__([
-            widgets.HTML(TABLE_CSS),
-            widgets.HBox([self.preset, self.play]),
-            *self.controls.rows(),
-            self.status,
-            self.histograms,
-            widgets.HBox([widgets.Box([self.std_plot], layout=widgets.Layout(flex="1 1 50%")),
-                          widgets.Box([self.table], layout=widgets.Layout(flex="1 1 50%", overflow="auto"))]),
-            plotly_bootstrap(),
-        ], layout=widgets.Layout(width="100%"))
+        embedding.arrange({**self.controls.fields, "preset": self.preset, "sweep": self.play, "link": self.share})
+        top = widgets.HBox([self.preset, self.play, self.share], layout=widgets.Layout(flex_flow="row wrap"))
+        figures = ([self.histograms, self.std_plot] if compact else
+                   [self.histograms,
+                    widgets.HBox([widgets.Box([self.std_plot], layout=widgets.Layout(flex="1 1 50%")),
+                                  widgets.Box([self.table], layout=widgets.Layout(flex="1 1 50%", overflow="auto"))])])
+        super().__init__([widgets.HTML(TABLE_CSS),
+                          *embedding.layout([top, *self.controls.rows(), self.status], figures, [plotly_bootstrap()])],
+                         layout=widgets.Layout(width="100%"))
         self.add_class("trainlab-explorer")
+        embedding.style(self)
+        self._state_changed()
         self._show_status()
         self._worker.submit(("pass", spec))
 
@@ -135,6 +143,38 @@ class InitExplorer(widgets.VBox):
     def set(self, **settings: Any) -> None:
         """Change several settings at once, with a single re-run."""
         self._apply(self.spec.replace(**settings))
+
+    def state(self) -> dict[str, Any]:
+        """The settings that differ from the defaults (and the lecture case, if one is shown)."""
+        spec = self.controls.spec()
+        values = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+        for knob in ("std", "gain"):
+            if spec.scheme.knob != knob:
+                values.pop(knob)
+        if spec.scheme.knob == "gain" and math.isclose(spec.gain, spec.scheme.default_gain, rel_tol=1e-3):
+            values.pop("gain")  # the scheme's own gain: the link need not say it
+        state = short_state(values, {f.name: f.default for f in dataclasses.fields(NetworkSpec)})
+        return {"preset": self.preset.value, **state} if self.preset.value != CUSTOM else state
+
+    def state_schema(self) -> dict[str, Parser]:
+        return {"preset": parse_choice([CUSTOM, *INIT_PRESETS]),
+                **{f.name: parser_like(f.default) for f in dataclasses.fields(NetworkSpec)}}
+
+    def _apply_settings(self, settings: dict[str, Any]) -> list[str]:
+        preset = settings.pop("preset", CUSTOM)
+        spec = self.spec
+        if preset != CUSTOM:
+            spec = spec.replace(**INIT_PRESETS[preset].settings)
+        spec, problems = _settle(spec.replace(**settings))
+        with self._hold():
+            self.preset.value = preset
+        self._lesson = [("info", _lesson(preset))] if preset != CUSTOM else []
+        self._apply(spec)
+        return problems
+
+    def _show_notes(self, notes: list[tuple[str, str]]) -> None:
+        self._input_notes = notes
+        self._show_status()
 
     def sweep(self) -> None:
         """Run the batched sweep over the init knob and animate it in the browser."""
@@ -168,6 +208,7 @@ class InitExplorer(widgets.VBox):
             with self._hold():
                 self.preset.value = CUSTOM
             self._lesson = []
+        self._state_changed()
         spec = self._valid_spec()
         if spec is not None:
             self._input_notes = []

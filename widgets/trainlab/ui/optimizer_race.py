@@ -13,6 +13,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
@@ -21,10 +22,13 @@ from trainlab.compute.errors import SpecError
 from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, Trajectory, basin_map, run_optimizer
 from trainlab.compute.surfaces import SURFACES, Surface, make_surface
 from trainlab.presets import RACE_PRESETS
+from trainlab.ui.embedding import COMPACT_HEIGHT, Embedding
 from trainlab.ui.hold import Hold
 from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.notices import Notice, notice_boxes
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
+from trainlab.ui.share_link import ShareLink, Shareable, set_control
+from trainlab.ui.shareable import Parser, encode_value, parse_choice, parse_float, parse_int, short_state
 from trainlab.ui.race_figure import basin_figure, colour, race_figure, race_figure_3d, surface_traces
 
 log = logging.getLogger(__name__)
@@ -105,7 +109,7 @@ class _RacerRow:
         self.extra = {key: _hyperparameter_slider(key, info.default_eps if key == "eps" else _setting(defaults, key))
                       for key in EXTRA.get(name, ())}
         # The hyperparameters of a ticked optimizer only: unticked ones take no room.
-        self.box = widgets.HBox([title, self.lr, *self.extra.values()])
+        self.box = widgets.HBox([title, self.lr, *self.extra.values()], layout=widgets.Layout(flex_flow="row wrap"))
         self.check.observe(lambda _: self.update_visibility(), "value")
         self.update_visibility()
 
@@ -119,6 +123,14 @@ class _RacerRow:
         return OptimizerSpec(self.name, lr=self.lr.value, schedule=schedule,
                              **{key: w.value for key, w in self.extra.items()})
 
+    def hyperparameters(self) -> dict[str, widgets.ValueWidget]:
+        return {"lr": self.lr, **self.extra}
+
+    def defaults(self) -> dict[str, float]:
+        info, spec = OPTIMIZERS[self.name], OptimizerSpec(self.name)
+        return {"lr": info.default_lr, **{key: info.default_eps if key == "eps" else _setting(spec, key)
+                                          for key in self.extra}}
+
     def set_spec(self, spec: OptimizerSpec) -> None:
         self.check.value = True
         self.lr.value = spec.learning_rate
@@ -126,14 +138,31 @@ class _RacerRow:
             w.value = _setting(spec, key)
 
 
-class OptimizerRace(widgets.VBox):
+def _parse_point(value: Any) -> tuple[float, float]:
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    if len(parts) != 2:
+        raise ValueError(f"expected x,y, not {value!r}")
+    return parse_float(parts[0]), parse_float(parts[1])
+
+
+def _parse_optimizers(value: Any) -> list[str]:
+    names = [n.strip() for n in value.split(",")] if isinstance(value, str) else list(value)
+    unknown = [n for n in names if n not in OPTIMIZERS]
+    if unknown or not names:
+        raise ValueError(f"expected names from {', '.join(OPTIMIZERS)}, not {value!r}")
+    return names
+
+
+class OptimizerRace(Shareable, widgets.VBox):
     """The optimizer race. OptimizerRace(preset="zig-zag: SGD vs momentum"), or choose the
     surface, racers and settings: OptimizerRace(surface="beale", racers={"adam": {"lr": 0.1}})."""
 
     def __init__(self, *, preset: str | None = None, surface: str | None = None,
                  racers: dict[str, dict[str, Any]] | None = None, steps: int | None = None,
                  start: tuple[float, float] | None = None, noise: float | None = None,
-                 condition: float | None = None, angle: float | None = None) -> None:
+                 condition: float | None = None, angle: float | None = None,
+                 controls: Iterable[str] | None = None, locked: Iterable[str] | None = None,
+                 compact: bool = False) -> None:
         if preset is not None and preset not in RACE_PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(RACE_PRESETS)}")
         base = RaceSpec()
@@ -182,7 +211,9 @@ class OptimizerRace(widgets.VBox):
         for racer in spec.racers:
             self.rows[racer.name].set_spec(racer)
         self.status = widgets.HTML()
-        self.plot = PlotlyView()
+        embedding = Embedding.of(controls, locked, compact)
+        self.plot = PlotlyView(text_scale=embedding.text_scale, height=COMPACT_HEIGHT if compact else None)
+        self.share = ShareLink()
         self._trajectories = _TrajectoryCache()
         self._worker: LatestWins[RaceSpec] = LatestWins(self._run, self._failed)
 
@@ -195,19 +226,27 @@ class OptimizerRace(widgets.VBox):
         self.plot.on_click(self._clicked)
         self._update_visibility()
         self._refresh_state_options()
-        super().__init__([
-            widgets.HBox([self.preset, self.race, self.view]),
-            widgets.HBox([self.surface, self.condition, self.angle], layout=widgets.Layout(flex_flow="row wrap")),
-            widgets.HBox([self.steps, self.noise, self.schedule, self.start_x, self.start_y],
-                         layout=widgets.Layout(flex_flow="row wrap")),
-            widgets.HBox([row.check for row in self.rows.values()], layout=widgets.Layout(flex_flow="row wrap")),
+        start = widgets.HBox([self.start_x, self.start_y])
+        racer_checks = widgets.HBox([row.check for row in self.rows.values()], layout=widgets.Layout(flex_flow="row wrap"))
+        embedding.arrange({"preset": self.preset, "race": self.race, "view": self.view, "surface": self.surface,
+                           "condition": self.condition, "angle": self.angle, "steps": self.steps, "noise": self.noise,
+                           "schedule": self.schedule, "start": start,
+                           "optimizers": racer_checks, **{name: row.box for name, row in self.rows.items()},
+                           "state_of": self.show_state, "link": self.share})
+        wrap = widgets.Layout(flex_flow="row wrap")
+        controls = [
+            widgets.HBox([self.preset, self.race, self.view, self.share], layout=wrap),
+            widgets.HBox([self.surface, self.condition, self.angle], layout=wrap),
+            widgets.HBox([self.steps, self.noise, self.schedule, start], layout=wrap),
+            racer_checks,
             widgets.VBox([row.box for row in self.rows.values()]),
             widgets.HBox([self.show_state]),
             self.status,
-            self.plot,
-            plotly_bootstrap(),
-        ], layout=widgets.Layout(width="100%"))
+        ]
+        super().__init__(embedding.layout(controls, [self.plot], [plotly_bootstrap()]), layout=widgets.Layout(width="100%"))
         self.add_class("trainlab-race")
+        embedding.style(self)
+        self._state_changed()
         self._show_status(None)
         self._submit()
 
@@ -220,6 +259,66 @@ class OptimizerRace(widgets.VBox):
 
     def wait(self, timeout: float = 120.0) -> bool:
         return self._worker.wait_idle(timeout)
+
+    def state(self) -> dict[str, Any]:
+        """The settings that differ from a new race's: `optimizers` lists the racers, and
+        `adam.lr`, `adam.beta1`, ... their hyperparameters."""
+        spec = self.spec()
+        values = {"surface": spec.surface, "steps": spec.steps, "noise": spec.noise, "schedule": self.schedule.value,
+                  "view": spec.view}
+        defaults = {"surface": RaceSpec.surface, "steps": RaceSpec.steps, "noise": RaceSpec.noise, "schedule": "none",
+                    "view": "contour"}
+        if spec.surface == "quadratic":
+            values |= {"condition": spec.condition, "angle": spec.angle}
+            defaults |= {"condition": RaceSpec.condition, "angle": RaceSpec.angle}
+        state = short_state(values, defaults)
+        if spec.start != spec.make_surface().start:
+            state["start"] = ",".join(encode_value(float(v)) for v in spec.start)
+        names = [racer.name for racer in spec.racers]
+        if names != [racer.name for racer in RaceSpec.racers]:
+            state["optimizers"] = ",".join(names)
+        for name in names:
+            row = self.rows[name]
+            current = {key: w.value for key, w in row.hyperparameters().items()}
+            state |= {f"{name}.{key}": value for key, value in short_state(current, row.defaults()).items()}
+        return {"preset": self.preset.value, **state} if self.preset.value != CUSTOM else state
+
+    def state_schema(self) -> dict[str, Parser]:
+        schema: dict[str, Parser] = {
+            "preset": parse_choice([CUSTOM, *RACE_PRESETS]), "surface": parse_choice(SURFACES),
+            "condition": parse_float, "angle": parse_float, "steps": parse_int, "noise": parse_float,
+            "schedule": parse_choice(SCHEDULES), "start": _parse_point, "view": parse_choice(self.view.options),
+            "optimizers": _parse_optimizers}
+        for name, row in self.rows.items():
+            schema |= {f"{name}.{key}": parse_float for key in row.hyperparameters()}
+        return schema
+
+    def _apply_settings(self, settings: dict[str, Any]) -> list[str]:
+        preset = settings.pop("preset", CUSTOM)
+        problems = []
+        with self._hold():
+            if preset != CUSTOM:
+                self._load_preset(preset)
+            for key in ("surface", "condition", "angle", "steps", "noise", "schedule", "view"):
+                if key in settings:
+                    problems.append(set_control(key, getattr(self, key), settings[key]))
+            if "surface" in settings and "start" not in settings:
+                self.start_x.value, self.start_y.value = self.spec().make_surface().start
+            if "start" in settings:
+                self.start_x.value, self.start_y.value = settings["start"]
+            if "optimizers" in settings:
+                for name, row in self.rows.items():
+                    row.check.value = name in settings["optimizers"]
+            for key, value in settings.items():
+                name, _, hyper = key.partition(".")
+                if hyper:
+                    problems.append(set_control(key, self.rows[name].hyperparameters()[hyper], value))
+        self._changed()
+        return [problem for problem in problems if problem]
+
+    def _show_notes(self, notes: list[Notice]) -> None:
+        self._input_notes = notes
+        self._show_status(None)
 
     # -- reacting to the user ----------------------------------------------------------------
     def _controls(self) -> list[widgets.ValueWidget]:
@@ -236,6 +335,7 @@ class OptimizerRace(widgets.VBox):
             with self._hold():
                 self.preset.value = CUSTOM
             self._lesson = []
+        self._state_changed()
         self._submit()
 
     def _matches(self, preset: Any) -> bool:
@@ -284,22 +384,28 @@ class OptimizerRace(widgets.VBox):
     def _preset_chosen(self, change: dict) -> None:
         if self._hold.active or change["new"] == CUSTOM:
             return
-        p = RACE_PRESETS[change["new"]]
         with self._hold():
-            self.surface.value = p.surface
-            for key, value in p.surface_params.items():
-                getattr(self, key).value = value
-            surface = make_surface(p.surface, **p.surface_params)
-            self.start_x.value, self.start_y.value = surface.start
-            self.steps.value, self.noise.value, self.schedule.value = p.steps, p.noise, "none"
-            for row in self.rows.values():
-                row.check.value = False
-            for name, settings in p.racers.items():
-                self.rows[name].set_spec(OptimizerSpec(name, **settings))
-        self._lesson = [("info", f"{p.label}: {p.lesson}")]
+            self._load_preset(change["new"])
         self._update_visibility()
         self._refresh_state_options()
+        self._state_changed()
         self._submit()
+
+    def _load_preset(self, label: str) -> None:
+        """Put a lecture point's settings into the controls (the caller holds off updates)."""
+        p = RACE_PRESETS[label]
+        self.preset.value = label
+        self.surface.value = p.surface
+        for key, value in p.surface_params.items():
+            getattr(self, key).value = value
+        surface = make_surface(p.surface, **p.surface_params)
+        self.start_x.value, self.start_y.value = surface.start
+        self.steps.value, self.noise.value, self.schedule.value = p.steps, p.noise, "none"
+        for row in self.rows.values():
+            row.check.value = False
+        for name, settings in p.racers.items():
+            self.rows[name].set_spec(OptimizerSpec(name, **settings))
+        self._lesson = [("info", f"{p.label}: {p.lesson}")]
 
     def _update_visibility(self) -> None:
         quadratic = self.surface.value == "quadratic"

@@ -18,6 +18,8 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
+from trainlab.ui.embedding import scale_text
+
 _STATIC = Path(__file__).parent / "static"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -39,8 +41,13 @@ class PlotlyView(anywidget.AnyWidget):
     # Bumped on every draw request; the front end writes it to data-revision once drawn.
     revision = traitlets.Int(0).tag(sync=True)
 
-    def __init__(self, figure: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, figure: dict[str, Any] | None = None, *, text_scale: float = 1.0, height: int | None = None,
+                 **kwargs: Any) -> None:
+        """text_scale multiplies every font size of the figures shown, height (px) replaces theirs:
+        both for the compact slide layout (see embedding.py)."""
         super().__init__(figure=figure or {}, **kwargs)
+        self.text_scale = text_scale
+        self.fixed_height = height
         self._click_handlers: list[Callable[[float, float], None]] = []
         self.on_msg(self._on_front_end_message)
 
@@ -57,11 +64,24 @@ class PlotlyView(anywidget.AnyWidget):
         """
         if "transition" in figure.get("layout", {}) and _structure(figure) != _structure(self.figure):
             figure = {**figure, "layout": {k: v for k, v in figure["layout"].items() if k != "transition"}}
+        figure = self._fitted(figure)
         with self.hold_sync():
             if base is not None and base != self.base:
                 self.base = base
             self.figure = figure
             self.revision += 1
+
+    def _fitted(self, figure: dict[str, Any]) -> dict[str, Any]:
+        if self.text_scale == 1.0 and self.fixed_height is None:
+            return figure
+        layout = dict(scale_text(figure.get("layout", {}), self.text_scale))
+        if self.fixed_height is not None:
+            layout["height"] = self.fixed_height
+        fitted = {**figure, "layout": layout}
+        if "frames" in figure:
+            fitted["frames"] = [{**f, "layout": scale_text(f["layout"], self.text_scale)} if "layout" in f else f
+                                for f in figure["frames"]]
+        return fitted
 
     def animate(self, **options: Any) -> None:
         """Play the figure's frames in the browser (plotly.animate options)."""

@@ -16,6 +16,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
@@ -31,12 +32,15 @@ from trainlab.compute.trainer import TRAINABLE, Record, TrainConfig, Trainer, kn
 from trainlab.presets import TRAIN_PRESETS
 from trainlab.ui import training_figure as figures
 from trainlab.ui.chunk_runner import ChunkRunner
+from trainlab.ui.embedding import Embedding
 from trainlab.ui.hold import Hold
 from trainlab.ui.init_explorer import describe_device
 from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.network_controls import NetworkControls
 from trainlab.ui.notices import Notice, notice_boxes
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
+from trainlab.ui.share_link import ShareLink, Shareable
+from trainlab.ui.shareable import Parser, parse_choice, parser_like, short_state
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"
@@ -101,14 +105,18 @@ class TrainingControls:
         values["patience"] = values["patience"] or None
         return values
 
-    def set_settings(self, config: TrainConfig) -> None:
+    @staticmethod
+    def values_of(config: TrainConfig) -> dict[str, Any]:
+        """What each of these controls shows for `config` (0 for "all" and "off")."""
         o = config.optimizer
-        values = {"dataset": config.data.name, "preprocessing": config.data.preprocessing,
-                  "train_subset": config.data.train_subset or 0, "optimizer": o.name, "lr": o.learning_rate,
-                  "momentum": o.momentum, "beta1": o.beta1, "beta2": o.beta2, "decay": o.decay,
-                  "weight_decay": o.decay_amount, "dropout": config.dropout, "schedule": config.schedule.name,
-                  "warmup": config.schedule.warmup, "steps": config.steps, "patience": config.patience or 0}
-        for name, value in values.items():
+        return {"dataset": config.data.name, "preprocessing": config.data.preprocessing,
+                "train_subset": config.data.train_subset or 0, "optimizer": o.name, "lr": o.learning_rate,
+                "momentum": o.momentum, "beta1": o.beta1, "beta2": o.beta2, "decay": o.decay,
+                "weight_decay": o.decay_amount, "dropout": config.dropout, "schedule": config.schedule.name,
+                "warmup": config.schedule.warmup, "steps": config.steps, "patience": config.patience or 0}
+
+    def set_settings(self, config: TrainConfig) -> None:
+        for name, value in self.values_of(config).items():
             self.fields[name].value = value
 
     def _update_visibility(self) -> None:
@@ -127,12 +135,13 @@ class TrainingControls:
         ]
 
 
-class TrainingDashboard(widgets.VBox):
+class TrainingDashboard(Shareable, widgets.VBox):
     """Train the deep net live. TrainingDashboard(lr=0.1, dropout=0.5) starts from those settings
     (any short name TrainConfig.with_settings knows), or give a whole `config`, or a lecture
     `preset` (see trainlab.presets.TRAIN_PRESETS), which explicit settings then override."""
 
     def __init__(self, config: TrainConfig | None = None, *, preset: str | None = None, device: str = "auto",
+                 controls: Iterable[str] | None = None, locked: Iterable[str] | None = None, compact: bool = False,
                  **settings: Any) -> None:
         unknown = set(settings) - known_settings()
         if unknown:
@@ -141,7 +150,8 @@ class TrainingDashboard(widgets.VBox):
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(TRAIN_PRESETS)}")
         self.device = pick_device(device)
         self.training_threads = ui_friendly_threads(self.device)
-        base = config or TrainConfig().with_settings(width=default_width(self.device))
+        self._defaults = config or TrainConfig().with_settings(width=default_width(self.device))
+        base = self._defaults
         if preset is not None:
             base = base.with_settings(**{**TRAIN_PRESETS[preset].settings, **TRAIN_PRESETS[preset].runs[0]})
         base, problems = _settle(base, settings)
@@ -171,10 +181,14 @@ class TrainingDashboard(widgets.VBox):
         self.progress = widgets.IntProgress(value=0, min=0, max=base.steps, layout=widgets.Layout(width="260px"))
         self.progress_text = widgets.HTML()
         self.status = widgets.HTML()
-        self.curves = PlotlyView()
-        self.histograms = PlotlyView()
-        self.decision = PlotlyView(layout=widgets.Layout(width="430px"))
-        self.lr_preview = PlotlyView()
+        embedding = Embedding.of(controls, locked, compact)
+        scale = embedding.text_scale
+        self.curves = PlotlyView(text_scale=scale, height=330 if compact else None)
+        self.histograms = PlotlyView(text_scale=scale, height=330 if compact else None)
+        self.decision = PlotlyView(text_scale=scale, height=330 if compact else None,
+                                   layout=widgets.Layout(width="330px" if compact else "430px"))
+        self.lr_preview = PlotlyView(text_scale=scale)
+        self.share = ShareLink()
         self.clear_button = widgets.Button(description="clear runs", layout=widgets.Layout(width="auto"))
         self.save_button = widgets.Button(description="⤓ save runs", layout=widgets.Layout(width="auto"))
         self.upload = widgets.FileUpload(accept=".json", description="load runs", multiple=False)
@@ -196,21 +210,25 @@ class TrainingDashboard(widgets.VBox):
         device_note = (f"device <b>{html.escape(describe_device(self.device))}</b>"
                        + (f" · width {CPU_WIDTH} by default on a CPU so that training stays live; up to 4096 can "
                           "be chosen (slower)" if self.device.type != "cuda" else ""))
-        super().__init__([
-            widgets.HBox([self.preset, self.train_button, self.stop_button, self.reset_button, self.progress,
-                          self.progress_text], layout=widgets.Layout(flex_flow="row wrap", align_items="center")),
-            widgets.HTML(f"<div class='trainlab-device-note' style='font-size:12px;color:#555'>{device_note}</div>"),
-            *self.network.rows(),
-            *self.training.rows(),
-            self.status,
-            self.curves,
-            widgets.HBox([widgets.Box([self.histograms], layout=widgets.Layout(flex="1 1 auto")), self.decision]),
-            widgets.HBox([widgets.Box([self.lr_preview], layout=widgets.Layout(width="420px")),
-                          widgets.VBox([widgets.HBox([self.best_button, self.clear_button, self.save_button,
-                                                      self.upload]), self.download])]),
-            plotly_bootstrap(),
-        ], layout=widgets.Layout(width="100%"))
+        runs = widgets.VBox([widgets.HBox([self.best_button, self.clear_button, self.save_button, self.upload],
+                                          layout=widgets.Layout(flex_flow="row wrap")), self.download])
+        embedding.arrange({**self.network.fields, **self.training.fields, "preset": self.preset,
+                           "train": self.train_button, "stop": self.stop_button, "reset": self.reset_button,
+                           "runs": runs, "link": self.share})
+        buttons = widgets.HBox([self.preset, self.train_button, self.stop_button, self.reset_button, self.progress,
+                                self.progress_text], layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        controls = [buttons,
+                    widgets.HTML(f"<div class='trainlab-device-note' style='font-size:12px;color:#555'>{device_note}</div>"),
+                    *self.network.rows(), *self.training.rows(), self.share, self.status]
+        plots = [self.curves,
+                 widgets.HBox([widgets.Box([self.histograms], layout=widgets.Layout(flex="1 1 auto", min_width="0")),
+                               self.decision])]
+        preview = widgets.Box([self.lr_preview], layout=widgets.Layout(width="420px"))
+        extras = [runs] if compact else [widgets.HBox([preview, runs])]
+        super().__init__([*embedding.layout(controls, plots, extras), plotly_bootstrap()],
+                         layout=widgets.Layout(width="100%"))
         self.add_class("trainlab-training")
+        embedding.style(self)
         self._settings_changed(preview_now=True)
         # What was wrong with the settings given stays on show until the user changes something.
         self._input_notes = [("error", p) for p in problems]
@@ -225,6 +243,45 @@ class TrainingDashboard(widgets.VBox):
     def set(self, **settings: Any) -> None:
         """Change several settings at once (short names, as TrainConfig.with_settings takes them)."""
         self._apply(self.config.with_settings(**settings))
+
+    def state(self) -> dict[str, Any]:
+        """The settings that differ from a new dashboard's (and the lecture case, if one is shown)."""
+        state = short_state(self._settings(self.config), self._settings(self._defaults))
+        return {"preset": self.preset.value, **state} if self.preset.value != CUSTOM else state
+
+    def state_schema(self) -> dict[str, Parser]:
+        fields = {**self.network.fields, **self.training.fields}
+        return {"preset": parse_choice([CUSTOM, *TRAIN_PRESETS]),
+                **{name: parse_choice(w.options) if isinstance(w, widgets.Dropdown) else parser_like(w.value)
+                   for name, w in fields.items()}}
+
+    def _apply_settings(self, settings: dict[str, Any]) -> list[str]:
+        preset = settings.pop("preset", CUSTOM)
+        config = self.config
+        if preset != CUSTOM:
+            with self._hold():
+                self.preset.value = preset
+            config = config.with_settings(**{**TRAIN_PRESETS[preset].settings, **TRAIN_PRESETS[preset].runs[0]})
+            self._lesson = [("info", _lesson(preset))]
+        # The boxes say 0 for "all" and "off"; a config says None.
+        settings = {k: None if k in ("train_subset", "patience") and v == 0 else v for k, v in settings.items()}
+        config, problems = _settle(config, settings)
+        self._apply(config)
+        return problems
+
+    def _show_notes(self, notes: list[Notice]) -> None:
+        self._input_notes = notes
+        self._show_status()
+
+    @staticmethod
+    def _settings(config: TrainConfig) -> dict[str, Any]:
+        """A config as the controls show it: one flat value per control."""
+        spec = config.network.resolved()  # gain spelled out, so that None and the scheme's default compare equal
+        network = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+        for knob in ("std", "gain"):
+            if spec.scheme.knob != knob:
+                network.pop(knob)
+        return {**network, **TrainingControls.values_of(config)}
 
     def train(self) -> None:
         """Start a run, or resume the stopped one if the settings did not change. With a lecture
@@ -309,6 +366,7 @@ class TrainingDashboard(widgets.VBox):
             with self._hold():
                 self.preset.value = CUSTOM
             self._lesson = []
+        self._state_changed()
         config = self._valid_config()
         if config is not None:
             if preview_now:
@@ -326,8 +384,7 @@ class TrainingDashboard(widgets.VBox):
             return
         preset = TRAIN_PRESETS[change["new"]]
         self._run_notes = []
-        self._lesson = [("info", f"{preset.label}: {preset.lesson} Press Train to run "
-                                 f"{len(preset.runs)} run{'s' if len(preset.runs) > 1 else ''}.")]
+        self._lesson = [("info", _lesson(change["new"]))]
         self._apply(self.config.with_settings(**{**preset.settings, **preset.runs[0]}))
 
     def _apply(self, config: TrainConfig) -> None:
@@ -531,6 +588,12 @@ class TrainingDashboard(widgets.VBox):
             self.history.add(run)
         self._input_notes = [("info", f"Loaded {len(loaded.runs)} runs from {files[0]['name']}.")]
         self._draw()
+
+
+def _lesson(label: str) -> str:
+    preset = TRAIN_PRESETS[label]
+    return (f"{preset.label}: {preset.lesson} Press Train to run "
+            f"{len(preset.runs)} run{'s' if len(preset.runs) > 1 else ''}.")
 
 
 def _preset_runs(label: str, config: TrainConfig) -> list[TrainConfig]:

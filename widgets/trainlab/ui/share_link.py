@@ -1,0 +1,89 @@
+"""Sharing a widget's view: the "link to this view" control, and what every shareable widget
+does with a state dict or a page's query string."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+
+from trainlab.ui.notices import Notice
+from trainlab.ui.shareable import Parser, from_query, parse_state, to_query
+
+_STATIC = Path(__file__).parent / "static"
+
+
+class ShareLink(anywidget.AnyWidget):
+    """A button that shows the page's address with `query` appended, ready to copy."""
+
+    _esm = _STATIC / "share_link.js"
+    _css = _STATIC / "plotly_view.css"
+    query = traitlets.Unicode("").tag(sync=True)
+
+
+class Shareable:
+    """What InitExplorer, OptimizerRace and TrainingDashboard share: state() is the short dict of
+    settings that differ from the defaults; apply_state() and apply_query() move the widget to a
+    state (one recompute) and show what they could not use as a visible notice.
+
+    A subclass provides state(), state_schema(), _apply_settings() and _show_notes(), creates
+    `self.share` and calls _state_changed() whenever its settings change.
+    """
+
+    share: ShareLink
+
+    def state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def state_schema(self) -> dict[str, Parser]:
+        raise NotImplementedError
+
+    def _apply_settings(self, settings: dict[str, Any]) -> list[str]:
+        """Apply parsed settings at once; return what was refused and why."""
+        raise NotImplementedError
+
+    def _show_notes(self, notes: list[Notice]) -> None:
+        raise NotImplementedError
+
+    def query(self) -> str:
+        """The state as URL query parameters (no '?')."""
+        return to_query(self.state())
+
+    def apply_state(self, state: Mapping[str, Any]) -> list[str]:
+        """Move to `state` (values typed, or text as in a URL); returns the problems, which the
+        widget also shows."""
+        settings, problems = parse_state(state, self.state_schema())
+        if settings:
+            problems += self._apply_settings(settings)
+        if problems:
+            self._show_notes([("warning", f"Link: {problem}.") for problem in problems])
+        return problems
+
+    def apply_query(self, query: str) -> list[str]:
+        """apply_state() for a query string such as the one page_query() returns."""
+        return self.apply_state(from_query(query))
+
+    def _state_changed(self) -> None:
+        query = self.query()
+        if self.share.query != query:
+            self.share.query = query
+
+
+def set_control(name: str, widget: widgets.ValueWidget, value: Any) -> str | None:
+    """Put `value` into a control; a slider clamps what is out of its range, so say so."""
+    try:
+        widget.value = value
+    except traitlets.TraitError:
+        return f"ignored {name}={value!r}: not one of its choices"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and widget.value != value:
+        if not math.isclose(widget.value, value, rel_tol=0.01, abs_tol=1e-12):
+            low, high = widget.min, widget.max
+            if isinstance(widget, widgets.FloatLogSlider):
+                low, high = widget.base ** low, widget.base ** high
+            return f"{name}={value:g} is outside {low:g} to {high:g}; using {widget.value:g}"
+    return None

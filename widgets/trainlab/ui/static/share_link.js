@@ -1,0 +1,50 @@
+// "Link to this view": the page's own address with the widget's state as its query string.
+//
+// The kernel knows the state but not the address the visitor sees (a proxy, Binder, a hub
+// rewrite it), so the link is put together here. In JupyterLab or the classic notebook the
+// notebook's Voila address is given instead, since a query string only means something there.
+
+const NOTEBOOK_PAGE = /\/(?:lab\/tree|notebooks|tree)\/(.*\.ipynb)$/;
+
+function pageAddress() {
+  let path = location.pathname;
+  const notebook = path.match(NOTEBOOK_PAGE);
+  if (notebook) path = path.slice(0, notebook.index) + "/voila/render/" + notebook[1];
+  return location.origin + path;
+}
+
+function render({ model, el }) {
+  el.classList.add("trainlab-share");
+  const open = document.createElement("button");
+  open.className = "jupyter-widgets jupyter-button widget-button trainlab-share-open";
+  open.textContent = "🔗 link to this view";
+  open.title = "the address of this page with the current settings";
+  const url = document.createElement("input");
+  url.className = "trainlab-share-url";
+  url.readOnly = true;
+  url.hidden = true;
+  const copy = document.createElement("button");
+  copy.className = "jupyter-widgets jupyter-button widget-button trainlab-share-copy";
+  copy.textContent = "copy";
+  copy.hidden = true;
+
+  const update = () => {
+    const query = model.get("query");
+    url.value = pageAddress() + (query ? "?" + query : "");
+  };
+  open.addEventListener("click", () => {
+    update();
+    url.hidden = copy.hidden = false;
+    url.select();
+  });
+  copy.addEventListener("click", () => {
+    url.select();
+    // The clipboard API needs a secure context (https or localhost); the selected text is there otherwise.
+    navigator.clipboard?.writeText(url.value).then(() => { copy.textContent = "copied"; }, () => {});
+  });
+  model.on("change:query", update);
+  el.append(open, url, copy);
+  return () => model.off("change:query", update);
+}
+
+export default { render };
