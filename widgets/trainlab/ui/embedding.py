@@ -43,7 +43,7 @@ class Embedding:
             if self.controls is not None and name not in self.controls and name not in self.locked:
                 widget.add_class("trainlab-hidden")
             if name in self.locked:
-                widget.disabled = True
+                _disable(widget)
 
     def layout(self, controls: Sequence[widgets.Widget], figures: Sequence[widgets.Widget],
                extras: Sequence[widgets.Widget] = ()) -> list[widgets.Widget]:
@@ -52,7 +52,7 @@ class Embedding:
         if not self.compact:
             return [*controls, *figures, *extras]
         sidebar = widgets.VBox(list(controls), layout=widgets.Layout(
-            width=COMPACT_SIDEBAR, min_width=COMPACT_SIDEBAR, max_height=f"{COMPACT_HEIGHT}px", overflow_y="auto"))
+            width=COMPACT_SIDEBAR, min_width=COMPACT_SIDEBAR, max_height=f"{COMPACT_HEIGHT}px", overflow="auto"))
         main = widgets.VBox(list(figures), layout=widgets.Layout(flex="1 1 auto", min_width="0"))
         return [widgets.HBox([sidebar, main], layout=widgets.Layout(width="100%")), *extras]
 
@@ -60,6 +60,14 @@ class Embedding:
         if self.compact:
             root.add_class("trainlab-compact")
             root.layout.max_width = "1280px"
+
+
+def _disable(widget: widgets.Widget) -> None:
+    """Disable a control, or every control in a group of them (a box has no `disabled` of its own)."""
+    if widget.has_trait("disabled"):
+        widget.disabled = True
+    for child in getattr(widget, "children", ()):
+        _disable(child)
 
 
 def scale_text(layout: dict[str, Any], factor: float) -> dict[str, Any]:
