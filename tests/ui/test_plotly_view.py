@@ -43,3 +43,40 @@ def test_bootstrap_is_a_hidden_plotly_output():
     out = plotly_bootstrap()
     assert out.layout.display == "none"
     assert PLOTLY_MIME in out.outputs[0]["data"]
+
+
+def fonts_figure() -> dict:
+    return {"data": [{"type": "scatter", "y": [1, 2]}],
+            "layout": {"font": {"size": 12}, "height": 500, "xaxis": {"tickfont": {"size": 10}},
+                       "annotations": [{"text": "a", "font": {"size": 11}}]},
+            "frames": [{"name": "0", "data": [{"y": [1]}], "layout": {"title": {"font": {"size": 10}}}},
+                       {"name": "1", "data": [{"y": [2]}]}]}
+
+
+def test_default_view_leaves_figures_untouched():
+    view = PlotlyView()
+    original = fonts_figure()
+    view.show(fonts_figure())
+    assert view.figure == original
+
+
+def test_text_scale_and_height_fit_the_figure_and_its_frames():
+    view = PlotlyView(text_scale=1.4, height=300)
+    given = fonts_figure()
+    view.show(given)
+    layout = view.figure["layout"]
+    assert layout["font"]["size"] == 16.8 and layout["xaxis"]["tickfont"]["size"] == 14
+    assert layout["annotations"][0]["font"]["size"] == 15.4
+    assert layout["height"] == 300
+    frames = view.figure["frames"]
+    assert frames[0]["layout"]["title"]["font"]["size"] == 14 and frames[0]["data"] == [{"y": [1]}]
+    assert frames[1] == {"name": "1", "data": [{"y": [2]}]}
+    assert given == fonts_figure(), "the caller's figure is not modified"
+
+
+def test_height_alone_keeps_the_text_size():
+    view = PlotlyView(height=250)
+    view.show({"data": [], "layout": {"font": {"size": 12}}})
+    assert view.figure["layout"] == {"font": {"size": 12}, "height": 250}
+    view.show({"data": []})  # a figure without a layout still gets the height
+    assert view.figure["layout"] == {"height": 250}
