@@ -52,12 +52,15 @@ def parse_float(value: Any) -> float:
     return number
 
 
-def parse_choice(choices: Mapping[str, Any] | list[str] | tuple[str, ...]) -> Parser:
-    def parse(value: Any) -> str:
+def parse_choice(choices: Mapping[Any, Any] | list[Any] | tuple[Any, ...]) -> Parser:
+    """The parser for a choice among `choices` (or a mapping's keys); a URL gives text, so a
+    choice that is not text (a width of 64) is matched by its text and returned as itself."""
+    def parse(value: Any) -> Any:
         text = str(value).strip()
-        if text not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}, not {value!r}")
-        return text
+        for choice in choices:
+            if str(choice) == text:
+                return choice
+        raise ValueError(f"must be one of {', '.join(map(str, choices))}, not {value!r}")
     return parse
 
 
