@@ -277,10 +277,13 @@ class OptimizerRace(Shareable, widgets.VBox):
         names = [racer.name for racer in spec.racers]
         if names != [racer.name for racer in RaceSpec.racers]:
             state["optimizers"] = ",".join(names)
+        # A new race's own racers start from their RaceSpec learning rates, not the optimizers' defaults.
+        starting = {racer.name: racer.learning_rate for racer in RaceSpec.racers}
         for name in names:
             row = self.rows[name]
             current = {key: w.value for key, w in row.hyperparameters().items()}
-            state |= {f"{name}.{key}": value for key, value in short_state(current, row.defaults()).items()}
+            defaults = row.defaults() | ({"lr": starting[name]} if name in starting else {})
+            state |= {f"{name}.{key}": value for key, value in short_state(current, defaults).items()}
         return {"preset": self.preset.value, **state} if self.preset.value != CUSTOM else state
 
     def state_schema(self) -> dict[str, Parser]:
