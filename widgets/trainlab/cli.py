@@ -4,6 +4,7 @@
   trainlab stats [--depth N] [--width N] ... [--json]
   trainlab optimize --surface NAME --optimizer NAME [--lr X] [--steps N] [--start X Y] [--json]
   trainlab train [--dataset NAME] [--optimizer NAME] [--lr X] [--steps N] ... [--json] [--save FILE]
+  trainlab export init|optimizers [options] --out FILE.html [--max-mb N]
 
 A bad option value prints one line on stderr naming the option and what it accepts, and
 exits with status 2.
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from trainlab.compute import ACTIVATIONS, INIT_SCHEMES, NORMS, NetworkSpec, SpecError, run_pass
+from trainlab.compute import ACTIVATIONS, INIT_SCHEMES, NORMS, NetworkSpec, SpecError, pick_device, run_pass
 from trainlab.compute.devices import DEVICE_CHOICES
 from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, run_optimizer
 from trainlab.compute.surfaces import SURFACES, make_surface
@@ -38,14 +39,24 @@ def _fail(message: str) -> NoReturn:
 
 def _stats_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stats", help="run one forward/backward pass and print per-layer statistics")
+    _network_arguments(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _network_arguments(p: argparse.ArgumentParser, knobs: bool = True) -> None:
+    """The NetworkSpec options; without `knobs`, not the activation, std and gain (an export sweeps them)."""
     defaults = NetworkSpec()
     p.add_argument("--depth", default=str(defaults.depth), help="hidden layers, 1..50")
     p.add_argument("--width", default=str(defaults.width), help="units per layer, 2..65536")
     p.add_argument("--batch", default=str(defaults.batch), help="batch size, 1..4096")
-    p.add_argument("--activation", default=defaults.activation, help=", ".join(ACTIVATIONS))
+    if knobs:
+        p.add_argument("--activation", default=defaults.activation, help=", ".join(ACTIVATIONS))
     p.add_argument("--init", default=defaults.init, help=", ".join(INIT_SCHEMES))
-    p.add_argument("--std", default=str(defaults.std), help="std of normal/uniform init, value of constant")
-    p.add_argument("--gain", default=None, help="gain of xavier/kaiming/lecun/orthogonal init")
+    if knobs:
+        p.add_argument("--std", default=str(defaults.std), help="std of normal/uniform init, value of constant")
+        p.add_argument("--gain", default=None, help="gain of xavier/kaiming/lecun/orthogonal init")
+    else:
+        p.set_defaults(activation=defaults.activation, std=str(defaults.std), gain=None)
     p.add_argument("--norm", default=defaults.norm, help=", ".join(NORMS))
     p.add_argument("--norm-place", default=defaults.norm_place, help=", ".join(NORM_PLACES))
     p.add_argument("--bn-mode", default=defaults.bn_mode, help="train or running")
@@ -53,7 +64,6 @@ def _stats_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bias", action="store_true", help="add a 0.01 bias to every layer")
     p.add_argument("--seed", default=str(defaults.seed), help="random seed, 0..2^31-1")
     p.add_argument("--device", default="auto", help=", ".join(DEVICE_CHOICES))
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def _between(what: str, bounds: tuple[float, float]) -> str:
@@ -243,6 +253,47 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_parser(sub: argparse._SubParsersAction) -> None:
+    from trainlab.export import options
+
+    p = sub.add_parser("export", help="write one self-contained HTML file whose figure animates offline")
+    kinds = p.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    init = kinds.add_parser("init", help="the explorer's histograms over a grid of activations x std (or gain)")
+    _network_arguments(init, knobs=False)
+    options.add_init_arguments(init)
+    race = kinds.add_parser("optimizers", help="the optimizer race, animated")
+    options.add_race_arguments(race)
+    for q in (init, race):
+        options.add_output_arguments(q)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Check every option and the estimated file size, then compute, write, and print the size."""
+    from trainlab.export import ExportTooLarge, init_grid, options, race, write_page
+    from trainlab.export.size import megabytes
+
+    try:
+        target = options.output_from_args(args)
+        if args.kind == "init":
+            pick_device(args.device)
+            job = options.init_grid_from_args(args, spec_from_args(args))
+        else:
+            job = options.race_from_args(args)
+        estimate = job.estimate().check(target.max_mb, job.shape, job.shrink_hint)
+        print(f"computing {job.describe()} (estimated file size {megabytes(estimate.total)})", flush=True)
+        page = init_grid.build(job, args.device) if args.kind == "init" else race.build(job)
+        written = write_page(page, target.path)
+    except SpecError as error:
+        field = "width" if error.field == "size" else error.field
+        _fail(f"--{field.replace('_', '-')}: {error.reason}")
+    except ExportTooLarge as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"--out: cannot write {args.out!r}: {error.strerror or error}")
+    print(f"wrote {target.path} ({megabytes(written)})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="trainlab", description="Interactive labs on how deep networks train.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -250,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _stats_parser(sub)
     _optimize_parser(sub)
     _train_parser(sub)
+    _export_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -257,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_optimize(args)
     if args.command == "train":
         return run_train(args)
+    if args.command == "export":
+        return run_export(args)
     return run_stats(args)
 
 

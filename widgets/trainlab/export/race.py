@@ -1,0 +1,150 @@
+"""The optimizer race as a static export: every racer's trajectory computed once, drawn as the
+live race draws it (race_figure over surface_traces), animated from precomputed frames."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+
+import trainlab
+from trainlab.compute.checks import choice, number_in, whole_in
+from trainlab.compute.errors import SpecError
+from trainlab.compute.optimizer_runs import OptimizerSpec, Trajectory, run_optimizer
+from trainlab.compute.surfaces import Surface, make_surface
+from trainlab.export import size
+from trainlab.export.page import ExportPage
+from trainlab.presets import RACE_PRESETS
+from trainlab.ui.race_figure import MAX_FRAMES, MAX_PATH_POINTS, frame_steps, race_figure, surface_traces
+
+FRAMES_RANGE = (2, 2000)
+STEPS_RANGE = (1, 10_000)
+CONTOUR_GRID = 200  # surface_traces' default: points per side of the contour map
+# Measured JSON bytes: a racer's trace's fixed keys; a path coordinate (5 significant digits) and
+# a loss curve's number (a step, then a loss: shorter on average); a frame's state panel, step
+# marker and keys; a contour level (4 significant digits).
+TRACE_BYTES = 160
+PATH_NUMBER_BYTES = 7.5
+LOSS_NUMBER_BYTES = 5.0
+FRAME_EXTRA_BYTES = 500
+CONTOUR_NUMBER_BYTES = 6.0
+LAYOUT_BYTES = 3_000
+
+
+@dataclass(frozen=True)
+class RaceExport:
+    """One race: a surface, the racers (each an OptimizerSpec), and how it runs and animates.
+    The defaults are the live race's first view: momentum and Adam on Rosenbrock's valley."""
+
+    surface: str = "rosenbrock"
+    condition: float | None = None  # quadratic only
+    angle: float | None = None  # quadratic only
+    racers: tuple[OptimizerSpec, ...] = (OptimizerSpec("momentum", lr=0.001), OptimizerSpec("adam", lr=0.05))
+    steps: int = 300
+    start: tuple[float, float] | None = None  # None: the surface's own start point
+    noise: float = 0.0
+    seed: int = 0
+    frames: int = MAX_FRAMES
+    show_state: str | None = None  # whose optimizer state the panel shows; None: the first racer's
+    preset: str | None = None
+
+    @classmethod
+    def from_preset(cls, name: str) -> RaceExport:
+        choice("preset", name, tuple(RACE_PRESETS))
+        p = RACE_PRESETS[name]
+        return cls(surface=p.surface, racers=tuple(OptimizerSpec(n, **kw) for n, kw in p.racers.items()),
+                   steps=p.steps, noise=p.noise, preset=name, **{k: float(v) for k, v in p.surface_params.items()})
+
+    def replace(self, **changes: object) -> RaceExport:
+        return dataclasses.replace(self, **changes)
+
+    def make_surface(self) -> Surface:
+        params = {k: v for k, v in (("condition", self.condition), ("angle", self.angle)) if v is not None}
+        return make_surface(self.surface, **params)
+
+    def validate(self) -> RaceExport:
+        """Raise SpecError naming the option at fault; everything run_optimizer would refuse, first."""
+        self.make_surface()
+        if not self.racers:
+            raise SpecError("optimizers", "needs at least one optimizer")
+        names = [r.name for r in self.racers]
+        if len(set(names)) < len(names):
+            raise SpecError("optimizers", f"lists an optimizer twice: {','.join(names)}")
+        for racer in self.racers:
+            racer.validate()
+        whole_in("steps", self.steps, STEPS_RANGE)
+        whole_in("frames", self.frames, FRAMES_RANGE)
+        whole_in("seed", self.seed, (0, 2**31 - 1))
+        number_in("noise", self.noise, (0.0, 100.0))
+        if self.start is not None:
+            for value in self.start:
+                number_in("start", value, (-1e6, 1e6))
+        if self.show_state is not None:
+            choice("state", self.show_state, tuple(names))
+        return self
+
+    def estimate(self) -> size.SizeEstimate:
+        """The exported file's size before any step is run, as if no racer diverges (a diverged
+        racer's path stops, so its frames only get smaller)."""
+        def frame_bytes(step: int) -> int:
+            points = min(step + 1, MAX_PATH_POINTS)
+            # Per racer: its path (x, y), its head marker (one point) and its loss curve (step, loss).
+            per_racer = (3 * TRACE_BYTES + (2 * points + 2) * PATH_NUMBER_BYTES + 2 * points * LOSS_NUMBER_BYTES)
+            return round(len(self.racers) * per_racer) + FRAME_EXTRA_BYTES
+
+        steps = frame_steps(self.steps, self.frames)
+        frames = sum(frame_bytes(s) + size.SLIDER_STEP_BYTES for s in steps)
+        contour = size.traces_bytes(2, CONTOUR_GRID * CONTOUR_GRID + 2 * CONTOUR_GRID, TRACE_BYTES, CONTOUR_NUMBER_BYTES)
+        fixed = size.plotlyjs_bytes() + size.PAGE_BYTES + LAYOUT_BYTES + contour + frame_bytes(self.steps)
+        return size.SizeEstimate(fixed, frames)
+
+    @property
+    def shape(self) -> str:
+        return f"{len(frame_steps(self.steps, self.frames))} frames of {len(self.racers)} optimizers"
+
+    @property
+    def shrink_hint(self) -> str:
+        return "use fewer frames (--frames) or optimizers (--optimizers)"
+
+    def describe(self) -> str:
+        return f"{len(self.racers)} optimizers for {self.steps} steps on {self.surface}"
+
+
+def compute(race: RaceExport) -> list[Trajectory]:
+    surface = race.make_surface()
+    return [run_optimizer(surface, racer, race.start, race.steps, race.noise, race.seed) for racer in race.racers]
+
+
+def _racer_text(run: Trajectory) -> str:
+    at = int(run.diverged_at[0])
+    outcome = f"diverged at step {at}" if at >= 0 else f"final loss {float(run.losses[-1, 0]):.4g}"
+    return f"{run.optimizer.label} (lr {run.optimizer.learning_rate:g}): {outcome}"
+
+
+def race_page(race: RaceExport, runs: list[Trajectory]) -> ExportPage:
+    """The export page: contour map with every path, losses, and the state panel, animated."""
+    surface = race.make_surface()
+    figure = race_figure(surface, runs, race.show_state, frames=race.frames)
+    figure["data"] = surface_traces(surface, CONTOUR_GRID) + figure["data"]
+    if figure["frames"]:
+        # The figure opens on the finished race: the slider says so (the live race opens at 0).
+        figure["layout"]["sliders"][0]["active"] = len(figure["frames"]) - 1
+    start = race.start or surface.start
+    title = (f"trainlab: optimizer race on {surface.description}, "
+             f"{' vs '.join(r.optimizer.label for r in runs)}")
+    notes = [
+        (f"{race.preset}: {RACE_PRESETS[race.preset].lesson}" if race.preset else ""),
+        f"{race.steps} steps from ({start[0]:g}, {start[1]:g})"
+        + (f" with gradient noise {race.noise:g} (seed {race.seed})" if race.noise else "")
+        + f"; schedule {race.racers[0].schedule}. " + "; ".join(_racer_text(run) for run in runs) + ".",
+        f"Left: the paths over the loss surface (log-spaced levels, stars mark the minima); right: the loss per "
+        f"step and the optimizer's own numbers at the step shown. Play animates the race, the slider scrubs "
+        f"through {len(figure['frames'])} precomputed steps: no Python runs here.",
+        f"Computed by trainlab {trainlab.__version__} with torch.optim on {date.today().isoformat()}.",
+    ]
+    return ExportPage(figure, title, [note for note in notes if note])
+
+
+def build(race: RaceExport) -> ExportPage:
+    """Run every racer and build the export page."""
+    return race_page(race, compute(race.validate()))
