@@ -27,7 +27,7 @@ from trainlab.ui.hold import Hold
 from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.network_controls import NetworkControls
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
-from trainlab.ui.share_link import ShareLink, Shareable
+from trainlab.ui.share_link import ShareLink, Shareable, clamped
 from trainlab.ui.shareable import Parser, parse_choice, parser_like, short_state
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,11 @@ class InitExplorer(Shareable, widgets.VBox):
             self.preset.value = preset
         self._lesson = [("info", _lesson(preset))] if preset != CUSTOM else []
         self._apply(spec)
-        return problems
+        # A valid std or gain can still be outside its slider's range: say what the slider shows.
+        shown = spec.resolved()
+        return problems + [message for key in settings if key in self.controls.fields
+                           and (key not in ("std", "gain") or shown.scheme.knob == key)
+                           and (message := clamped(key, self.controls.fields[key], getattr(shown, key)))]
 
     def _show_notes(self, notes: list[tuple[str, str]]) -> None:
         self._input_notes = notes

@@ -80,6 +80,11 @@ def set_control(name: str, widget: widgets.ValueWidget, value: Any) -> str | Non
         widget.value = value
     except traitlets.TraitError:
         return f"ignored {name}={value!r}: not one of its choices"
+    return clamped(name, widget, value)
+
+
+def clamped(name: str, widget: widgets.ValueWidget, value: Any) -> str | None:
+    """What to say when a control set to `value` holds something else (a slider clamps)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and widget.value != value:
         if not math.isclose(widget.value, value, rel_tol=0.01, abs_tol=1e-12):
             low, high = widget.min, widget.max

@@ -39,7 +39,7 @@ from trainlab.ui.latest_wins import LatestWins
 from trainlab.ui.network_controls import NetworkControls
 from trainlab.ui.notices import Notice, notice_boxes
 from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
-from trainlab.ui.share_link import ShareLink, Shareable
+from trainlab.ui.share_link import ShareLink, Shareable, clamped
 from trainlab.ui.shareable import Parser, parse_choice, parser_like, short_state
 
 log = logging.getLogger(__name__)
@@ -267,7 +267,10 @@ class TrainingDashboard(Shareable, widgets.VBox):
         settings = {k: None if k in ("train_subset", "patience") and v == 0 else v for k, v in settings.items()}
         config, problems = _settle(config, settings)
         self._apply(config)
-        return problems
+        # A valid lr or dropout can still be outside its slider's range: say what the slider shows.
+        fields, wanted = {**self.network.fields, **self.training.fields}, self._settings(config)
+        return problems + [message for key in settings if key in wanted
+                           and (message := clamped(key, fields[key], wanted[key]))]
 
     def _show_notes(self, notes: list[Notice]) -> None:
         self._input_notes = notes
