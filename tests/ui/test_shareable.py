@@ -138,3 +138,11 @@ def test_page_query_is_empty_outside_voila(monkeypatch):
     assert page_query() == ""
     monkeypatch.setenv("VOILA_PREHEAT", "False")
     assert page_query() == ""
+
+
+def test_parse_choice_among_numbers_matches_their_text():
+    parse = parse_choice([64, 128, 256])
+    assert parse("128") == 128 and isinstance(parse("128"), int)
+    assert parse(256) == 256
+    with pytest.raises(ValueError, match="must be one of 64, 128, 256, not '100'"):
+        parse("100")
