@@ -71,7 +71,11 @@ class RaceExport:
         if len(set(names)) < len(names):
             raise SpecError("optimizers", f"lists an optimizer twice: {','.join(names)}")
         for racer in self.racers:
-            racer.validate()
+            try:
+                racer.validate()
+            except SpecError as error:
+                # The command line names its racers with --optimizers.
+                raise SpecError("optimizers" if error.field == "optimizer" else error.field, error.reason) from None
         whole_in("steps", self.steps, STEPS_RANGE)
         whole_in("frames", self.frames, FRAMES_RANGE)
         whole_in("seed", self.seed, (0, 2**31 - 1))
