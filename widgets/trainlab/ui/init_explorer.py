@@ -105,7 +105,7 @@ class InitExplorer(Shareable, widgets.VBox):
         self.play = widgets.Button(description="▶ sweep", tooltip="run the whole sweep in one batched pass and "
                                    "animate it", button_style="primary", layout=widgets.Layout(width="140px"))
         self.status = widgets.HTML()
-        embedding = Embedding.of(controls, locked, compact)
+        self._embedding = embedding = Embedding.of(controls, locked, compact)
         self.histograms = PlotlyView(text_scale=embedding.text_scale, height=430 if compact else None)
         self.std_plot = PlotlyView(text_scale=embedding.text_scale, height=230 if compact else None)
         self.table = widgets.HTML()
@@ -176,8 +176,7 @@ class InitExplorer(Shareable, widgets.VBox):
                            and (key not in ("std", "gain") or shown.scheme.knob == key)
                            and (message := clamped(key, self.controls.fields[key], getattr(shown, key)))]
 
-    def _show_notes(self, notes: list[tuple[str, str]]) -> None:
-        self._input_notes = notes
+    def _refresh_status(self) -> None:
         self._show_status()
 
     def sweep(self) -> None:
@@ -234,7 +233,7 @@ class InitExplorer(Shareable, widgets.VBox):
 
     def _update_play_label(self) -> None:
         knob = self.controls.spec().scheme.knob
-        self.play.disabled = knob == "none"
+        self.play.disabled = knob == "none" or "sweep" in self._embedding.locked
         self.play.description = f"▶ sweep {knob if knob != 'none' else 'std'}"
 
     # -- worker thread -----------------------------------------------------------------------
@@ -273,5 +272,5 @@ class InitExplorer(Shareable, widgets.VBox):
         self._show_status()
 
     def _show_status(self, busy: bool = False) -> None:
-        notes = self._input_notes + self._lesson + self._result_notes
+        notes = self._link_notes + self._input_notes + self._lesson + self._result_notes
         self.status.value = status_html(describe_device(self.device), self.result, notes, busy)

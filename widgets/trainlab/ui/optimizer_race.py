@@ -319,8 +319,7 @@ class OptimizerRace(Shareable, widgets.VBox):
         self._changed()
         return [problem for problem in problems if problem]
 
-    def _show_notes(self, notes: list[Notice]) -> None:
-        self._input_notes = notes
+    def _refresh_status(self) -> None:
         self._show_status(None)
 
     # -- reacting to the user ----------------------------------------------------------------
@@ -458,5 +457,5 @@ class OptimizerRace(Shareable, widgets.VBox):
             OPTIMIZERS[r.optimizer.name].label for r in self.result) or "no race yet") + "</span>"]
         if ms is not None:
             parts.append(f"<span>computed in {ms:.0f} ms</span>")
-        notes = self._input_notes + self._lesson + self._result_notes
+        notes = self._link_notes + self._input_notes + self._lesson + self._result_notes
         self.status.value = ("<div class='trainlab-status-line'>" + " · ".join(parts) + "</div>" + notice_boxes(notes))

@@ -31,11 +31,16 @@ class Shareable:
     settings that differ from the defaults; apply_state() and apply_query() move the widget to a
     state (one recompute) and show what they could not use as a visible notice.
 
-    A subclass provides state(), state_schema(), _apply_settings() and _show_notes(), creates
-    `self.share` and calls _state_changed() whenever its settings change.
+    A subclass provides state(), state_schema(), _apply_settings() and _refresh_status(), shows
+    `self._link_notes` in its status, creates `self.share` and calls _state_changed() whenever
+    its settings change.
     """
 
     share: ShareLink
+    # What a link could not use stays on show until the user moves away from the linked state
+    # (not merely until a slider in the browser snaps a linked value to its step).
+    _link_notes: list[Notice] = []
+    _link_state: dict[str, Any] = {}
 
     def state(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -47,7 +52,7 @@ class Shareable:
         """Apply parsed settings at once; return what was refused and why."""
         raise NotImplementedError
 
-    def _show_notes(self, notes: list[Notice]) -> None:
+    def _refresh_status(self) -> None:
         raise NotImplementedError
 
     def query(self) -> str:
@@ -60,8 +65,9 @@ class Shareable:
         settings, problems = parse_state(state, self.state_schema())
         if settings:
             problems += self._apply_settings(settings)
-        if problems:
-            self._show_notes([("warning", f"Link: {problem}.") for problem in problems])
+        self._link_notes = [("warning", f"Link: {problem}.") for problem in problems]
+        self._link_state = self.state()
+        self._refresh_status()
         return problems
 
     def apply_query(self, query: str) -> list[str]:
@@ -69,9 +75,20 @@ class Shareable:
         return self.apply_state(from_query(query))
 
     def _state_changed(self) -> None:
-        query = self.query()
+        state = self.state()
+        query = to_query(state)
         if self.share.query != query:
             self.share.query = query
+        if self._link_notes and not _near(state, self._link_state):
+            self._link_notes = []
+
+
+def _near(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """The same state but for the rounding a slider applies (under 3 %)."""
+    def close(x: Any, y: Any) -> bool:
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y))
+        return math.isclose(x, y, rel_tol=0.03) if numbers else x == y
+    return a.keys() == b.keys() and all(close(a[key], b[key]) for key in a)
 
 
 def set_control(name: str, widget: widgets.ValueWidget, value: Any) -> str | None:

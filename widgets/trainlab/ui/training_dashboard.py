@@ -181,7 +181,7 @@ class TrainingDashboard(Shareable, widgets.VBox):
         self.progress = widgets.IntProgress(value=0, min=0, max=base.steps, layout=widgets.Layout(width="260px"))
         self.progress_text = widgets.HTML()
         self.status = widgets.HTML()
-        embedding = Embedding.of(controls, locked, compact)
+        self._embedding = embedding = Embedding.of(controls, locked, compact)
         scale = embedding.text_scale
         self.curves = PlotlyView(text_scale=scale, height=330 if compact else None)
         self.histograms = PlotlyView(text_scale=scale, height=330 if compact else None)
@@ -272,8 +272,7 @@ class TrainingDashboard(Shareable, widgets.VBox):
         return problems + [message for key in settings if key in wanted
                            and (message := clamped(key, fields[key], wanted[key]))]
 
-    def _show_notes(self, notes: list[Notice]) -> None:
-        self._input_notes = notes
+    def _refresh_status(self) -> None:
         self._show_status()
 
     @staticmethod
@@ -537,14 +536,15 @@ class TrainingDashboard(Shareable, widgets.VBox):
         t = self.trainer
         resumable = t is not None and not t.finished
         self.train_button.description = "▶ Resume" if resumable else "▶ Train"
-        self.train_button.disabled = running
-        self.stop_button.disabled = not running
-        self.best_button.disabled = t is None or t.best is None or running
+        locked = self._embedding.locked
+        self.train_button.disabled = running or "train" in locked
+        self.stop_button.disabled = not running or "stop" in locked
+        self.best_button.disabled = t is None or t.best is None or running or "runs" in locked
         if t is not None and t.best is not None:
             self.best_button.description = f"restore best (step {t.best.step})"
 
     def _show_status(self) -> None:
-        notes = self._input_notes + self._lesson + self._run_notes
+        notes = self._link_notes + self._input_notes + self._lesson + self._run_notes
         self.status.value = notice_boxes(notes)
 
     def _draw_preview(self, config: TrainConfig) -> None:
