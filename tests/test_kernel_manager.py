@@ -1,4 +1,6 @@
-"""Idle culling never stops a kernel before its page has connected once."""
+"""The kernel manager of `trainlab serve`: idle culling never stops a kernel before its page has
+connected once; the kernel cap refuses pages with 503 and skips pool refills, which resume when a
+kernel stops."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager, MappingKernelManager
 
 from trainlab.kernel_manager import TrainlabKernelManager
 
@@ -45,3 +47,95 @@ def test_connected_kernel_is_judged_by_the_usual_rules(monkeypatch):
     manager.notify_connect("visited")
     run(manager.cull_kernel_if_idle("visited"))
     assert culled == ["visited"]
+
+
+# -- the cap on running kernels ------------------------------------------------------------------
+
+
+async def _fake_start(self, **kwargs) -> str:
+    """Stands in for jupyter_server's start: takes a moment, then the kernel is running."""
+    await asyncio.sleep(0.05)
+    kernel_id = f"k{len(self._kernels)}-{id(kwargs)}"
+    self._kernels[kernel_id] = object()
+    return kernel_id
+
+
+async def _fake_shutdown(self, kernel_id, *args, **kwargs) -> None:
+    del self._kernels[kernel_id]
+
+
+def test_pages_beyond_the_cap_get_503_even_when_they_arrive_together(monkeypatch):
+    from tornado.web import HTTPError
+
+    monkeypatch.setattr(AsyncMappingKernelManager, "start_kernel", _fake_start)
+    manager = TrainlabKernelManager(max_kernels=2)
+    outcomes = []
+
+    async def three_pages():
+        outcomes.extend(await asyncio.gather(*(manager.start_kernel() for _ in range(3)), return_exceptions=True))
+
+    run(three_pages())
+    refused = [o for o in outcomes if isinstance(o, HTTPError)]
+    assert len(manager._kernels) == 2 and len(refused) == 1, outcomes
+    assert refused[0].status_code == 503
+    assert refused[0].log_message == "The server is full: 2 of 2 kernels are in use. Try again in a minute."
+
+
+def test_no_cap_by_default(monkeypatch):
+    monkeypatch.setattr(AsyncMappingKernelManager, "start_kernel", _fake_start)
+    manager = TrainlabKernelManager()
+
+    async def five_pages():
+        await asyncio.gather(*(manager.start_kernel() for _ in range(5)))
+
+    run(five_pages())
+    assert len(manager._kernels) == 5
+
+
+class _PoolingManager(TrainlabKernelManager):
+    """The two things of Voila's pooling subclass that the cap relies on: `_pools` (start-up
+    tasks per notebook) and `fill_if_needed`."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._pools: dict[str, list[asyncio.Task]] = {"index.ipynb": [], "lab.ipynb": []}
+        self.fills: list[str] = []
+
+    def fill_if_needed(self, notebook_name: str, **kwargs) -> None:
+        self.fills.append(notebook_name)
+
+
+def test_a_pool_refill_at_the_cap_leaves_the_pool_and_the_pools_are_topped_up_when_a_kernel_stops(monkeypatch):
+    monkeypatch.setattr(AsyncMappingKernelManager, "start_kernel", _fake_start)
+    monkeypatch.setattr(MappingKernelManager, "_async_shutdown_kernel", _fake_shutdown)
+    manager = _PoolingManager(max_kernels=1)
+    state = {}
+
+    async def scenario():
+        visitor = await manager.start_kernel()
+        refill = asyncio.get_running_loop().create_task(manager.start_kernel())
+        manager._pools["lab.ipynb"].append(refill)  # as Voila's fill_if_needed does
+        await asyncio.gather(refill, return_exceptions=True)
+        state["refill cancelled"] = refill.cancelled()
+        state["pool after refill"] = list(manager._pools["lab.ipynb"])
+        state["fills before shutdown"] = list(manager.fills)
+        await manager.shutdown_kernel(visitor)
+
+    run(scenario())
+    assert state["refill cancelled"], "a refill at the cap must end quietly, not fail"
+    assert state["pool after refill"] == [], "no visitor may be handed a refill that never started"
+    assert state["fills before shutdown"] == []
+    assert sorted(manager.fills) == ["index.ipynb", "lab.ipynb"], "a stopped kernel makes room to refill the pools"
+
+
+def test_stopping_the_server_refills_nothing(monkeypatch):
+    monkeypatch.setattr(AsyncMappingKernelManager, "start_kernel", _fake_start)
+    monkeypatch.setattr(MappingKernelManager, "_async_shutdown_kernel", _fake_shutdown)
+    manager = _PoolingManager(max_kernels=3)
+
+    async def scenario():
+        await asyncio.gather(manager.start_kernel(), manager.start_kernel())
+        await manager.shutdown_all()
+
+    run(scenario())
+    assert manager._kernels == {} and manager.fills == []

@@ -1,8 +1,19 @@
-"""The kernel manager `trainlab serve` gives Voila: idle culling that spares a kernel a page is
-about to connect to.
+"""The kernel manager `trainlab serve` gives Voila: a cap on running kernels, pools that top
+themselves up when the cap allows, and idle culling that spares a kernel a page is about to
+connect to.
 
-Voila hands a visitor a preheated kernel that may have waited in its pool for hours. Out of
-the pool it counts as idle since it ran the notebook and has no connection yet, so a culling
+Voila (0.5) builds its pooling manager as a subclass of the class configured here
+(`voila_kernel_manager_factory`), so every kernel start, whether for a page or to refill a lab's
+pool of preheated kernels, comes through `start_kernel` below, and `self._pools` (Voila's, one
+list of start-up tasks per notebook) exists when kernels are preheated.
+
+The cap: a kernel holds up to about 0.8 GB, so a classroom that opens more pages than memory
+holds would bring the machine down. At the cap a page's start is refused with HTTP 503 (the
+visitor sees the "server is full" page) and a pool refill is skipped; once a kernel stops, the
+pools are topped up again, so after the visitors leave the server is back to its pooled kernels.
+
+Culling: Voila hands a visitor a preheated kernel that may have waited in its pool for hours. Out
+of the pool it counts as idle since it ran the notebook and has no connection yet, so a culling
 pass in the second before the page's websocket connects stopped it, and the page never drew
 (seen in the browser tests). Here a kernel that never had a connection gets a full idle timeout
 counted from the first culling pass that sees it out of the pool.
@@ -10,17 +21,72 @@ counted from the first culling pass that sees it out of the pool.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado.web import HTTPError
+from traitlets import Integer
+
+FULL_MESSAGE = "The server is full: {used} of {cap} kernels are in use. Try again in a minute."
 
 
 class TrainlabKernelManager(AsyncMappingKernelManager):
+    max_kernels = Integer(0, config=True, help="Most kernels running at once, pooled ones included (0: no cap).")
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._ever_connected: set[str] = set()
         self._waiting_since: dict[str, datetime] = {}
+        self._starting = 0  # starts under way: not yet in self._kernels, but they hold a slot
+        self._stopping_all = False
+
+    @property
+    def kernels_in_use(self) -> int:
+        """Running kernels (pooled ones too) plus kernels being started."""
+        return len(self._kernels) + self._starting
+
+    def is_full(self) -> bool:
+        return 0 < self.max_kernels <= self.kernels_in_use
+
+    async def start_kernel(self, **kwargs: Any) -> str:
+        # Check and count in one step, with no await in between: pages that arrive together
+        # cannot all slip under the cap.
+        if self.is_full():
+            if self._drop_current_pool_refill():
+                # The refill task ends as cancelled, which nothing waits for and asyncio does
+                # not report; the pool is topped up when a kernel stops.
+                self.log.info("Kernel cap of %d reached: a lab's pool is not refilled for now", self.max_kernels)
+                raise asyncio.CancelledError
+            raise HTTPError(503, FULL_MESSAGE.format(used=self.kernels_in_use, cap=self.max_kernels))
+        self._starting += 1
+        try:
+            return await super().start_kernel(**kwargs)
+        finally:
+            self._starting -= 1
+
+    def _drop_current_pool_refill(self) -> bool:
+        """Take the running task out of its lab's pool if it is a pool refill; True if it was.
+
+        A pool entry that failed would be handed to the next visitor (who would get an error
+        page although a kernel may have stopped since) and breaks Voila's shutdown_kernel, which
+        reads every finished entry's result; a pending entry would keep the next visitor waiting.
+        """
+        task = asyncio.current_task()
+        for pool in getattr(self, "_pools", {}).values():
+            if task in pool:
+                pool.remove(task)
+                return True
+        return False
+
+    def _top_up_pools(self) -> None:
+        """Start the kernels the pools miss (Voila's fill_if_needed skips full pools)."""
+        fill = getattr(self, "fill_if_needed", None)
+        if fill is None or self._stopping_all:
+            return
+        for notebook in list(getattr(self, "_pools", {})):
+            fill(notebook_name=notebook)
 
     def notify_connect(self, kernel_id: str) -> None:
         self._ever_connected.add(kernel_id)
@@ -38,6 +104,13 @@ class TrainlabKernelManager(AsyncMappingKernelManager):
     async def _async_shutdown_kernel(self, kernel_id: str, *args: Any, **kwargs: Any) -> None:
         self._ever_connected.discard(kernel_id)
         self._waiting_since.pop(kernel_id, None)
-        await super()._async_shutdown_kernel(kernel_id, *args, **kwargs)
+        try:
+            await super()._async_shutdown_kernel(kernel_id, *args, **kwargs)
+        finally:
+            self._top_up_pools()
 
     shutdown_kernel = _async_shutdown_kernel
+
+    async def shutdown_all(self, *args: Any, **kwargs: Any) -> None:
+        self._stopping_all = True  # the server is stopping: refill nothing
+        await super().shutdown_all(*args, **kwargs)

@@ -1,0 +1,85 @@
+"""Where `trainlab serve` listens and the address it tells people to open.
+
+The server has no authentication, so anything but a loopback address lets every machine that
+can reach it run the labs; `--ip` is checked here (an IP address this machine can listen on)
+before Voila starts, so a typo is one line of error instead of a Voila traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class AddressError(ValueError):
+    """A listen address or port that cannot be used; `option` names the command-line option."""
+
+    def __init__(self, option: str, reason: str) -> None:
+        super().__init__(reason)
+        self.option = option
+        self.reason = reason
+
+
+def parse_ip(text: str) -> Address:
+    try:
+        return ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        raise AddressError("--ip", f"must be an IP address such as 127.0.0.1, 0.0.0.0 or ::1, not {text!r}") from None
+
+
+def is_loopback(ip: Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback  # ::ffff:127.0.0.1 is loopback too
+    return ip.is_loopback
+
+
+def check_can_listen(ip: Address, port: int) -> None:
+    """Bind (ip, port) once as Tornado will; raise AddressError saying why that fails."""
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Tornado does
+        try:
+            probe.bind((str(ip), port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise AddressError("--port", f"port {port} is already in use on {ip}") from None
+            if error.errno == errno.EACCES:
+                raise AddressError("--port", f"no permission to listen on port {port}") from None
+            if error.errno == errno.EADDRNOTAVAIL:
+                raise AddressError("--ip", f"{ip} is not an address of this machine") from None
+            raise AddressError("--ip", f"cannot listen on {ip} port {port}: {error.strerror}") from None
+
+
+def machine_address() -> str | None:
+    """This machine's address on its default route (how others on the network reach it), None
+    when it has none. Connecting a UDP socket picks the route; it sends no packet."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))  # TEST-NET-2, documentation only: never a local net
+            address = probe.getsockname()[0]
+        except OSError:
+            return None
+    return None if ipaddress.ip_address(address).is_loopback or address == "0.0.0.0" else address
+
+
+def public_address(ip: Address) -> str:
+    """The address others open: a wildcard becomes the machine's address (or loopback when it
+    has none)."""
+    if ip.is_unspecified:
+        return machine_address() or local_address(ip)
+    return str(ip)
+
+
+def local_address(ip: Address) -> str:
+    """The address this machine itself uses to reach the server (its browser, a port probe)."""
+    if ip.is_unspecified:
+        return "127.0.0.1" if ip.version == 4 else "::1"
+    return str(ip)
+
+
+def page_url(address: str, port: int, path: str) -> str:
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}:{port}/{path.lstrip('/')}"
