@@ -41,3 +41,54 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     command = re.findall(r"```(?:bash|sh)?\n(.*?)\n```", readme, re.S)[1].strip()
     assert command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+BINDER_BADGE = re.compile(r"\((https://mybinder\.org/v2/[^)\s]+)\)")
+
+
+def test_readme_binder_badge_opens_the_labs_index_in_voila():
+    from urllib.parse import parse_qs, urlparse
+
+    links = BINDER_BADGE.findall((ROOT / "README.md").read_text())
+    assert links, "README.md has no mybinder.org link"
+    for link in links:
+        urlpath = parse_qs(urlparse(link).query)["urlpath"]
+        assert urlpath == ["voila/render/labs/index.ipynb"], link
+        assert (ROOT / urlpath[0].removeprefix("voila/render/")).is_file()
+
+
+def test_every_lab_the_index_links_to_exists():
+    index = json.loads((ROOT / "labs" / "index.ipynb").read_text())
+    text = "".join("".join(cell["source"]) for cell in index["cells"] if cell["cell_type"] == "markdown")
+    targets = {href.split("?")[0].split("#")[0] for href in re.findall(r'href="([^"]+)"', text)}
+    labs = {t for t in targets if t.endswith(".ipynb")}
+    assert len(labs) >= 5, targets
+    for lab in labs:
+        assert (ROOT / "labs" / lab).is_file(), lab
+
+
+def test_binder_server_reads_the_voila_settings(tmp_path):
+    """On Binder, binder/start runs before the Jupyter server; the server it starts must see
+    binder/jupyter_config.json: Voila's server extension on, sources stripped, idle kernels culled."""
+    import os
+    import subprocess
+    import sys
+
+    start = ROOT / "binder" / "start"
+    assert os.access(start, os.X_OK), "repo2docker runs binder/start only if it is executable"
+    env = {**os.environ, **{name: str(tmp_path / name) for name in
+                            ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")}}
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    probe = ("import json; from jupyter_server.serverapp import ServerApp\n"
+             "app = ServerApp(); app.load_config_file()\n"
+             "print(json.dumps({k: dict(app.config[k]) for k in "
+             "('ServerApp', 'VoilaConfiguration', 'MappingKernelManager')}, default=str))")
+    out = subprocess.run([str(start), sys.executable, "-c", probe], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    config = json.loads(out.strip().splitlines()[-1])
+    assert config["ServerApp"]["jpserver_extensions"]["voila.server_extension"] is True
+    assert config["VoilaConfiguration"]["strip_sources"] is True
+    assert config["VoilaConfiguration"]["show_tracebacks"] is False
+    culling = config["MappingKernelManager"]
+    assert culling["cull_idle_timeout"] > 0 and culling["cull_interval"] > 0
+    assert culling["cull_connected"] is False  # a student's open page keeps its kernel
