@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import traitlets
 
 from trainlab.ui.notices import Notice
-from trainlab.ui.shareable import Parser, from_query, parse_state, to_query
+from trainlab.ui.shareable import Parser, from_query, page_query, parse_state, to_query
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -55,6 +55,9 @@ class Shareable:
     def _refresh_status(self) -> None:
         raise NotImplementedError
 
+    def wait(self, timeout: float) -> bool:
+        raise NotImplementedError
+
     def query(self) -> str:
         """The state as URL query parameters (no '?')."""
         return to_query(self.state())
@@ -73,6 +76,15 @@ class Shareable:
     def apply_query(self, query: str) -> list[str]:
         """apply_state() for a query string such as the one page_query() returns."""
         return self.apply_state(from_query(query))
+
+    def apply_page_query(self, timeout: float = 120.0) -> list[str]:
+        """apply_query() with the query string of the Voila page this notebook serves, then wait
+        until the widget has drawn. Voila lets the page's script connect once the notebook's cells
+        have run; a figure update that reached the page while its widget manager was still
+        loading the models was logged as "widget model not found" and could be lost."""
+        problems = self.apply_query(page_query())
+        self.wait(timeout)
+        return problems
 
     def _state_changed(self) -> None:
         state = self.state()

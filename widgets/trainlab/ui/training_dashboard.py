@@ -315,8 +315,9 @@ class TrainingDashboard(Shareable, widgets.VBox):
         self._draw()
 
     def wait(self, timeout: float = 300.0) -> bool:
-        """Block until training has finished (for scripts, tests and notebook cells)."""
-        return self._runner.wait(timeout)
+        """Block until training has finished and the lr preview is drawn (for scripts, tests and
+        notebook cells)."""
+        return self._runner.wait(timeout) and self._preview_worker.wait_idle(timeout)
 
     @property
     def running(self) -> bool:
