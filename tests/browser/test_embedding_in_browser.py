@@ -21,8 +21,9 @@ def _select_value(page: Page, label: str) -> str:
 
 
 def _link(page: Page) -> str:
-    page.locator(".trainlab-share-open").first.click()
     url = page.locator(".trainlab-share-url").first
+    assert not url.is_visible(), "the address shows when asked for"
+    page.locator(".trainlab-share-open").first.click()
     url.wait_for(state="visible", timeout=10_000)
     return url.input_value()
 
@@ -55,13 +56,14 @@ def test_a_link_opens_the_lab_in_its_state_and_the_link_control_gives_it_back(se
 
 def test_a_bad_link_opens_the_lab_with_a_notice(server, page):
     pg, console = page
-    pg.goto(f"{server}/voila/render/{LAB}.ipynb?activation=sigmoid&colour=red&depth=many&std=0.3", timeout=90_000)
+    pg.goto(f"{server}/voila/render/{LAB}.ipynb?activation=softmax&colour=red&depth=many&std=0.3", timeout=90_000)
     wait_for_figure(pg)
     wait_for_drawn(pg, "std 0.3 ")  # the good part of the link still applies
     notices = pg.locator(".trainlab-notice-warning")
     notices.first.wait_for(timeout=30_000)
     text = " ".join(notices.all_inner_texts())
-    assert "Link:" in text and "activation" in text and "colour" in text and "depth" in text
+    assert "Link:" in text and "activation: must be one of" in text and "'colour'" in text and "depth='many'" in text
+    assert _select_value(pg, "activation") == "tanh", "a bad value leaves the setting as it was"
     screenshot(pg, "bad-link-notice")
     assert console.errors == []
 

@@ -17,16 +17,17 @@ function render({ model, el }) {
   el.classList.add("trainlab-share");
   const open = document.createElement("button");
   open.className = "jupyter-widgets jupyter-button widget-button trainlab-share-open";
-  open.textContent = "🔗 link to this view";
+  open.textContent = "↗ link to this view";
   open.title = "the address of this page with the current settings";
   const url = document.createElement("input");
   url.className = "trainlab-share-url";
   url.readOnly = true;
-  url.hidden = true;
+  // style.display, not the hidden attribute: the button classes set a display that would win.
+  url.style.display = "none";
   const copy = document.createElement("button");
   copy.className = "jupyter-widgets jupyter-button widget-button trainlab-share-copy";
   copy.textContent = "copy";
-  copy.hidden = true;
+  copy.style.display = "none";
 
   const update = () => {
     const query = model.get("query");
@@ -34,7 +35,7 @@ function render({ model, el }) {
   };
   open.addEventListener("click", () => {
     update();
-    url.hidden = copy.hidden = false;
+    url.style.display = copy.style.display = "";
     url.select();
   });
   copy.addEventListener("click", () => {
