@@ -6,8 +6,10 @@ is read back from the HTML the way plotly writes it (newPlot's data and layout, 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +20,10 @@ import pytest
 from trainlab.cli import main
 from trainlab.compute import NetworkSpec, run_pass
 from trainlab.compute.optimizer_runs import OptimizerSpec
+from trainlab.compute.surfaces import make_surface
 from trainlab.export import InitGrid, RaceExport, init_grid, race, render
 from trainlab.export.size import ESTIMATE_FACTOR, MB, ExportTooLarge, SizeEstimate, megabytes, plotlyjs_bytes
+from trainlab.export.surface_image import round_step, surface_image, surface_pixels
 from trainlab.presets import RACE_PRESETS
 from trainlab.ui.explorer_figure import shown_layers
 from trainlab.ui.race_figure import frame_steps
@@ -260,7 +264,10 @@ def test_the_race_file_animates_every_frame_step(race_file: tuple[Path, dict]) -
     figure = race_file[1]
     steps = frame_steps(60, 12)
     assert [f["name"] for f in figure["frames"]] == [str(s) for s in steps]
-    assert figure["data"][0]["type"] == "contour"
+    # The surface is a picture under the map (a contour trace vanished when play was pressed).
+    (image,) = figure["layout"]["images"]
+    assert image["source"].startswith("data:image/png;base64,") and image["layer"] == "below"
+    assert (image["x"], image["sizex"], image["y"], image["sizey"]) == (-2.0, 4.0, 3.0, 4.0)  # rosenbrock's view
     labels = [t["name"] for t in figure["data"] if t.get("mode") == "lines" and t.get("xaxis") == "x"]
     assert labels == ["SGD", "Adam"]
     slider = figure["layout"]["sliders"][0]
@@ -268,6 +275,19 @@ def test_the_race_file_animates_every_frame_step(race_file: tuple[Path, dict]) -
     # The path grows frame by frame.
     lengths = [len(f["data"][0]["x"]) for f in figure["frames"]]
     assert lengths == sorted(lengths) and lengths[0] < lengths[-1]
+
+
+def test_the_surface_picture_is_a_png_of_the_banded_loss() -> None:
+    surface = make_surface("quadratic", condition=25.0, angle=0.0)
+    pixels = surface_pixels(surface, 101)
+    assert pixels.shape == (101, 101, 3)
+    # Light at the minimum in the middle, the darker blue far up the steep axis (top row).
+    assert pixels[50, 50].sum() > pixels[0, 50].sum() + 150
+    # Symmetric in y, and the top image row is the largest y.
+    assert (pixels[10] == pixels[-11]).all()
+    png = base64.b64decode(surface_image(surface, 64)["source"].split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (64, 64)
+    assert [round_step(x) for x in (0.22, 0.1, 0.15, 3.1)] == [0.5, 0.1, 0.2, 5.0]
 
 
 def test_the_exported_figures_pass_plotly_validation(init_file: tuple[Path, dict],

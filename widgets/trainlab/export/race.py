@@ -1,9 +1,11 @@
 """The optimizer race as a static export: every racer's trajectory computed once, drawn as the
-live race draws it (race_figure over surface_traces), animated from precomputed frames."""
+live race draws it (race_figure, its minima from surface_traces), animated from precomputed
+frames; the loss surface is a picture under the axes (surface_image says why)."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,20 +16,20 @@ from trainlab.compute.optimizer_runs import OptimizerSpec, Trajectory, run_optim
 from trainlab.compute.surfaces import Surface, make_surface
 from trainlab.export import size
 from trainlab.export.page import ExportPage
+from trainlab.export.surface_image import surface_image
 from trainlab.presets import RACE_PRESETS
 from trainlab.ui.race_figure import MAX_FRAMES, MAX_PATH_POINTS, frame_steps, race_figure, surface_traces
 
 FRAMES_RANGE = (2, 2000)
 STEPS_RANGE = (1, 10_000)
-CONTOUR_GRID = 200  # surface_traces' default: points per side of the contour map
 # Measured JSON bytes: a racer's trace's fixed keys; a path coordinate (5 significant digits) and
 # a loss curve's number (a step, then a loss: shorter on average); a frame's state panel, step
-# marker and keys; a contour level (4 significant digits).
+# marker and keys; the surface picture (6 to 23 kB of base64 PNG over the seven surfaces).
 TRACE_BYTES = 160
 PATH_NUMBER_BYTES = 7.5
 LOSS_NUMBER_BYTES = 5.0
 FRAME_EXTRA_BYTES = 500
-CONTOUR_NUMBER_BYTES = 6.0
+IMAGE_BYTES = 14_000
 LAYOUT_BYTES = 3_000
 
 
@@ -98,8 +100,7 @@ class RaceExport:
 
         steps = frame_steps(self.steps, self.frames)
         frames = sum(frame_bytes(s) + size.SLIDER_STEP_BYTES for s in steps)
-        contour = size.traces_bytes(2, CONTOUR_GRID * CONTOUR_GRID + 2 * CONTOUR_GRID, TRACE_BYTES, CONTOUR_NUMBER_BYTES)
-        fixed = size.plotlyjs_bytes() + size.PAGE_BYTES + LAYOUT_BYTES + contour + frame_bytes(self.steps)
+        fixed = size.plotlyjs_bytes() + size.PAGE_BYTES + LAYOUT_BYTES + IMAGE_BYTES + frame_bytes(self.steps)
         return size.SizeEstimate(fixed, frames)
 
     @property
@@ -125,14 +126,37 @@ def _racer_text(run: Trajectory) -> str:
     return f"{run.optimizer.label} (lr {run.optimizer.learning_rate:g}): {outcome}"
 
 
+def _loss_range(runs: list[Trajectory], log: bool) -> dict[str, object]:
+    """A fixed loss axis for the whole race: an autoranged one keeps a stale range through
+    animated frames (the curve ran off its bottom in Chromium)."""
+    losses = [v for run in runs for v in run.losses[:, 0].tolist() if math.isfinite(v) and (v > 0 or not log)]
+    if not losses:
+        return {}
+    lo, hi = min(losses), max(losses)
+    if log:
+        lo, hi = math.log10(lo), math.log10(hi)
+    margin = 0.05 * (hi - lo) or 0.5
+    return {"range": [lo - margin, hi + margin], "autorange": False}
+
+
 def race_page(race: RaceExport, runs: list[Trajectory]) -> ExportPage:
     """The export page: contour map with every path, losses, and the state panel, animated."""
     surface = race.make_surface()
     figure = race_figure(surface, runs, race.show_state, frames=race.frames)
-    figure["data"] = surface_traces(surface, CONTOUR_GRID) + figure["data"]
+    # The live race's two base traces are the contour map and the minima; frames count them
+    # first. The map becomes a picture under the axes (see surface_image): an empty trace keeps
+    # the count.
+    _, minima = surface_traces(surface)
+    figure["data"] = [{"type": "scatter", "x": [], "y": [], "hoverinfo": "skip", "showlegend": False}, minima,
+                      *figure["data"]]
+    layout = figure["layout"]
+    layout["images"] = [surface_image(surface)]
+    for axis in ("xaxis", "yaxis"):  # the live map hides them under its filled contours
+        layout[axis].update(showgrid=False, zeroline=False)
+    layout["yaxis2"].update(_loss_range(runs, layout["yaxis2"]["type"] == "log"))
     if figure["frames"]:
         # The figure opens on the finished race: the slider says so (the live race opens at 0).
-        figure["layout"]["sliders"][0]["active"] = len(figure["frames"]) - 1
+        layout["sliders"][0]["active"] = len(figure["frames"]) - 1
     start = race.start or surface.start
     title = (f"trainlab: optimizer race on {surface.description}, "
              f"{' vs '.join(r.optimizer.label for r in runs)}")
@@ -141,7 +165,7 @@ def race_page(race: RaceExport, runs: list[Trajectory]) -> ExportPage:
         f"{race.steps} steps from ({start[0]:g}, {start[1]:g})"
         + (f" with gradient noise {race.noise:g} (seed {race.seed})" if race.noise else "")
         + f"; schedule {race.racers[0].schedule}. " + "; ".join(_racer_text(run) for run in runs) + ".",
-        f"Left: the paths over the loss surface (log-spaced levels, stars mark the minima); right: the loss per "
+        f"Left: the paths over the loss surface (bands of log-spaced levels, stars mark the minima); right: the loss per "
         f"step and the optimizer's own numbers at the step shown. Play animates the race, the slider scrubs "
         f"through {len(figure['frames'])} precomputed steps: no Python runs here.",
         f"Computed by trainlab {trainlab.__version__} with torch.optim on {date.today().isoformat()}.",
