@@ -102,7 +102,7 @@ def test_compact_widgets_fit_a_slide_and_react(server, browser):
         box = explorer.bounding_box()
         assert box["width"] <= 1280 and box["height"] <= 720, box
         race = pg.locator(".trainlab-race.trainlab-compact")
-        race.locator(".js-plotly-plot").wait_for(timeout=90_000)
+        race.locator(".trainlab-plot .js-plotly-plot").first.wait_for(timeout=90_000)
         race_box = race.bounding_box()
         assert race_box["width"] <= 1280 and race_box["height"] <= 720, race_box
         label_px = explorer.locator(".widget-label").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
