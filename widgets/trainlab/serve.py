@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import trainlab
-from trainlab.serve_capacity import KERNEL_BYTES, default_kernel_cap
+from trainlab.serve_capacity import GB, VISITOR_KERNEL_BYTES, default_kernel_cap
 from trainlab.serve_network import (
     AddressError, check_can_listen, is_loopback, local_address, page_url, parse_ip, public_address,
 )
@@ -164,11 +164,12 @@ def write_voila_config(folder: Path) -> Path:
     return folder
 
 
-def exposure_warning(ip: str) -> str:
+def exposure_warning(ip: str, port: int) -> str:
     """What a non-loopback --ip means, for stderr."""
+    who = f"this machine on port {port}" if parse_ip(ip).is_unspecified else f"{ip} port {port}"
     return (f"trainlab: warning: listening on {ip}, not a loopback address. The server has no authentication:\n"
-            f"trainlab: warning: anyone who can reach {ip} can open the labs and run kernels on this machine "
-            f"(up to {KERNEL_BYTES / 1024**3:.1f} GB of memory each). Use it only on a network you trust.\n")
+            f"trainlab: warning: anyone who can reach {who} can open the labs and run kernels here "
+            f"(about {VISITOR_KERNEL_BYTES / GB:.1f} GB of memory each). Use it only on a network you trust.\n")
 
 
 def _open_when_up(url: str, address: str, port: int, timeout: float = 60.0) -> None:
@@ -190,20 +191,20 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     ip = parse_ip(options.ip)
     if not is_loopback(ip):
-        sys.stderr.write(exposure_warning(options.ip))
+        sys.stderr.write(exposure_warning(options.ip, options.port))
+    # Voila keeps a pool for every notebook under the folder, checkpoints aside.
+    notebooks = sum(1 for path in options.labs.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts)
+    pooled = options.pool_size * notebooks
     if options.max_kernels:
         cap, why = options.max_kernels, "--max-kernels"
     else:
-        default = default_kernel_cap()
+        default = default_kernel_cap(pooled)
         cap, why = default.kernels, f"{default.reason()}; --max-kernels to change"
     print(f"trainlab: at most {cap} kernel{'s' if cap != 1 else ''} at once ({why})", flush=True)
+    if pooled >= cap:
+        print(f"trainlab: note: the pools want {pooled} kernels ({notebooks} notebooks x --pool-size "
+              f"{options.pool_size}) and the cap is {cap}: a pool is refilled only while there is room", flush=True)
     options = replace(options, max_kernels=cap)
-    # Voila keeps a pool for every notebook under the folder, checkpoints aside.
-    notebooks = sum(1 for path in options.labs.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts)
-    if options.pool_size and options.pool_size * notebooks >= cap:
-        print(f"trainlab: note: the pools want {options.pool_size * notebooks} kernels ({notebooks} notebooks x "
-              f"--pool-size {options.pool_size}), the cap is {cap}: pools are refilled only while there is room",
-              flush=True)
     url = page_url(public_address(ip), options.port, INDEX_PAGE)
     print(f"trainlab: serving {options.labs} at {url}", flush=True)
     if options.open_browser:
