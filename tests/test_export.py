@@ -103,6 +103,8 @@ def test_a_size_estimate_over_its_limit_says_so() -> None:
         estimate.check(25, "1200 frames", "use fewer frames")
     assert str(error.value) == ("the export would be about 26.0 MB (1200 frames), over the 25 MB limit: "
                                 "use fewer frames, or raise --max-mb")
+    with pytest.raises(ExportTooLarge, match="alone take 5.0 MB, so no grid fits, or raise --max-mb"):
+        estimate.check(4, "1200 frames", "use fewer frames")
 
 
 def test_a_too_large_init_grid_is_refused_before_computing(tmp_path: Path, capsys: pytest.CaptureFixture[str],

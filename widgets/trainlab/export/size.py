@@ -60,6 +60,8 @@ class SizeEstimate:
     def check(self, limit_mb: float, shape: str, shrink: str) -> SizeEstimate:
         """Raise ExportTooLarge if the total is over `limit_mb`; `shape` says what makes it this
         big (its frames), `shrink` how to get under the limit."""
+        if self.fixed > limit_mb * MB:
+            shrink = f"plotly.js and the page alone take {megabytes(self.fixed)}, so no grid fits"
         if self.total > limit_mb * MB:
             raise ExportTooLarge(self.total, limit_mb, shape, shrink)
         return self
