@@ -2,7 +2,7 @@
 
 Bound to 127.0.0.1 unless --ip says otherwise (the server has no authentication), notebook
 sources stripped, tracebacks hidden from users, a pool of preheated kernels per lab, a cap on
-running kernels (each holds up to about 0.8 GB) with a "server is full" page beyond it, a page's
+running kernels (one in use holds about 1.2 GB) with a "server is full" page beyond it, a page's
 kernel stopped when its tab closes and idle kernels culled as a backstop.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import trainlab
 from trainlab.serve_capacity import GB, VISITOR_KERNEL_BYTES, default_kernel_cap
 from trainlab.serve_network import (
-    AddressError, check_can_listen, is_loopback, local_address, page_url, parse_ip, public_address,
+    OptionError, check_can_listen, is_loopback, local_address, page_url, parse_ip, public_address,
 )
 
 CULL_IDLE_SECONDS = 600
@@ -46,13 +46,8 @@ class ServeOptions:
     ip: str = "127.0.0.1"
     pool_size: int = 1  # preheated kernels kept ready per notebook; 0: start kernels on demand
     cull_idle: int = CULL_IDLE_SECONDS
-    max_kernels: int = 0  # kernels running at once, pooled ones included; 0: no cap
+    max_kernels: int = 0  # kernels running at once, pooled ones included; 0: not given, serve() derives it
     open_browser: bool = True
-
-
-class OptionError(ValueError):
-    def __init__(self, option: str, reason: str) -> None:
-        super().__init__(f"{option}: {reason}")
 
 
 def find_labs() -> Path | None:
@@ -64,20 +59,20 @@ def find_labs() -> Path | None:
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", default="8866", help="port to listen on, 1..65535 (default 8866)")
-    parser.add_argument("--ip", default="127.0.0.1",
+    parser.add_argument("--port", default="8866", metavar="N", help="port to listen on, 1..65535 (default 8866)")
+    parser.add_argument("--ip", default="127.0.0.1", metavar="ADDRESS",
                         help="address to listen on (default 127.0.0.1, this machine only); 0.0.0.0 for a classroom "
                              "network. The server has no authentication: anyone who can reach it can use it")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
-    parser.add_argument("--labs", default=None, help="folder of lab notebooks (default: the repository's labs/)")
-    parser.add_argument("--pool-size", dest="pool_size", default="1",
+    parser.add_argument("--labs", default=None, metavar="DIR", help="folder of lab notebooks (default: the repository's labs/)")
+    parser.add_argument("--pool-size", dest="pool_size", default="1", metavar="N",
                         help=f"preheated kernels kept ready per lab, 0..{POOL_SIZE_MAX} (default 1): a page that gets "
-                             "one opens about 3 s sooner; each idle one holds up to about 0.7 GB")
+                             "one opens about 3 s sooner; each idle one holds up to about 0.8 GB")
     parser.add_argument("--no-preheat", dest="pool_size", action="store_const", const="0",
                         help="same as --pool-size 0")
-    parser.add_argument("--cull-idle", default=str(CULL_IDLE_SECONDS),
+    parser.add_argument("--cull-idle", default=str(CULL_IDLE_SECONDS), metavar="SECONDS",
                         help=f"stop a kernel whose page is closed after this many idle seconds (default {CULL_IDLE_SECONDS})")
-    parser.add_argument("--max-kernels", default=None,
+    parser.add_argument("--max-kernels", default=None, metavar="N",
                         help=f"most kernels running at once, pooled ones included, 1..{MAX_KERNELS_MAX}; visitors beyond "
                              "it get a 'server is full' page (default: what the free memory holds, printed at start)")
 
@@ -95,10 +90,7 @@ def _whole_number(option: str, text: str, low: int, high: int, what: str = "a wh
 def options_from_args(args: argparse.Namespace) -> ServeOptions:
     """Check every option of `trainlab serve`; raise OptionError naming the first bad one."""
     port = _whole_number("--port", args.port, 1, 65535)
-    try:
-        ip = parse_ip(args.ip)
-    except AddressError as error:
-        raise OptionError(error.option, error.reason) from None
+    ip = parse_ip(args.ip)
     pool_size = _whole_number("--pool-size", args.pool_size, 0, POOL_SIZE_MAX)
     try:
         cull_idle = int(args.cull_idle)
@@ -110,10 +102,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
     labs = Path(args.labs) if args.labs else find_labs()
     if labs is None or not (labs / "index.ipynb").is_file():
         raise OptionError("--labs", f"no labs/index.ipynb found in {args.labs or 'the repository or the current folder'}")
-    try:
-        check_can_listen(ip, port)
-    except AddressError as error:
-        raise OptionError(error.option, error.reason) from None
+    check_can_listen(ip, port)
     return ServeOptions(labs=labs.resolve(), port=port, ip=str(ip), pool_size=pool_size, cull_idle=cull_idle,
                         max_kernels=max_kernels, open_browser=not args.no_browser)
 

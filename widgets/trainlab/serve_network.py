@@ -14,20 +14,19 @@ import socket
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class AddressError(ValueError):
-    """A listen address or port that cannot be used; `option` names the command-line option."""
+class OptionError(ValueError):
+    """A bad value of a `trainlab serve` option; str() is "--option: why", as the error line says."""
 
     def __init__(self, option: str, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(f"{option}: {reason}")
         self.option = option
-        self.reason = reason
 
 
 def parse_ip(text: str) -> Address:
     try:
         return ipaddress.ip_address(text.strip("[]"))
     except ValueError:
-        raise AddressError("--ip", f"must be an IP address such as 127.0.0.1, 0.0.0.0 or ::1, not {text!r}") from None
+        raise OptionError("--ip", f"must be an IP address such as 127.0.0.1, 0.0.0.0 or ::1, not {text!r}") from None
 
 
 def is_loopback(ip: Address) -> bool:
@@ -37,7 +36,7 @@ def is_loopback(ip: Address) -> bool:
 
 
 def check_can_listen(ip: Address, port: int) -> None:
-    """Bind (ip, port) once as Tornado will; raise AddressError saying why that fails."""
+    """Bind (ip, port) once as Tornado will; raise OptionError saying why that fails."""
     family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Tornado does
@@ -45,12 +44,12 @@ def check_can_listen(ip: Address, port: int) -> None:
             probe.bind((str(ip), port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise AddressError("--port", f"port {port} is already in use on {ip}") from None
+                raise OptionError("--port", f"port {port} is already in use on {ip}") from None
             if error.errno == errno.EACCES:
-                raise AddressError("--port", f"no permission to listen on port {port}") from None
+                raise OptionError("--port", f"no permission to listen on port {port}") from None
             if error.errno == errno.EADDRNOTAVAIL:
-                raise AddressError("--ip", f"{ip} is not an address of this machine") from None
-            raise AddressError("--ip", f"cannot listen on {ip} port {port}: {error.strerror}") from None
+                raise OptionError("--ip", f"{ip} is not an address of this machine") from None
+            raise OptionError("--ip", f"cannot listen on {ip} port {port}: {error.strerror}") from None
 
 
 def machine_address() -> str | None:
