@@ -5,9 +5,9 @@
 Starts `trainlab serve` on a free port, opens each notebook of labs/ (all but the index, or the
 ones named) in headless Chromium, drives the lab to a telling state (a lecture case, a finished
 training run), waits until its figure has drawn and stopped moving, and writes a 480-pixel-wide
-PNG of the figure to labs/images/thumbs/<notebook>.png. A notebook without a trainlab widget
-(the instructor guide) is shot from the top of its page. A notebook the index links to that is
-not written yet gets a neutral placeholder card, so the index never shows a broken image.
+PNG of the figure to labs/images/thumbs/<notebook>.png. A notebook with no recipe below (the
+instructor's guide) is shot from the top of its page. A notebook the index links to that is not
+written yet gets a neutral placeholder card, so the index never shows a broken image.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the browser tests' Chromium settings and page helpers, reused below
+# The browser tests' Chromium settings and page helpers, reused below. Importing them also points
+# Jupyter's and IPython's state folders (inherited by the server) at a temporary folder.
+sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
@@ -39,6 +41,8 @@ THUMB_WIDTH = 480
 ASPECT = 10 / 16  # height / width: every card's picture has the same shape, so the grid lines up
 # Chromium renders the page at half resolution: vector plots and text are drawn at thumbnail size
 # (crisper than shrinking a full-size screenshot), while the page lays out exactly as at 960 px.
+# That is the size optimization: 20-35 KB per PNG instead of 100-220 KB at full size. Re-encoding
+# Chromium's PNGs (zlib level 9, best filter per row) was tried and saved nothing.
 SCALE = 0.5
 PAGE_WIDTH = round(THUMB_WIDTH / SCALE) + 30  # Voila's page puts 15 px of margin on either side
 PAGE_HEIGHT = 2400  # tall enough that every figure shot is in view without scrolling
@@ -182,7 +186,7 @@ def trainlab_serve() -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "trainlab", "serve", "--no-browser", f"--port={port}",
                              "--no-preheat"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # it sizes its kernel cap before it listens
         while True:
             if proc.poll() is not None:
                 fail(f"trainlab serve exited with status {proc.returncode}")
@@ -190,7 +194,7 @@ def trainlab_serve() -> Iterator[str]:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if time.monotonic() > deadline:
-                fail("trainlab serve did not start listening within 60 s")
+                fail("trainlab serve did not start listening within 180 s")
             time.sleep(0.2)
         yield f"http://127.0.0.1:{port}/voila/render"
     finally:
@@ -241,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
                 (out / f"{name}.png").write_bytes(png)
                 print(f"{name}: not in labs/ yet, wrote a placeholder ({len(png) // 1024} KB)", flush=True)
             present = [n for n in args.names if n not in missing]
+            if not present:
+                return 0
             with trainlab_serve() as base:
                 for name in present:
                     shot = SHOTS.get(name, GENERIC)
