@@ -35,8 +35,11 @@ def server() -> Iterator[str]:
     log = (ARTIFACTS / "serve.log")
     ARTIFACTS.mkdir(exist_ok=True)
     with open(log, "w") as out:
+        # Culling is only a backstop here (a closed tab stops its kernel). It must give a page time
+        # to connect: with 4 s, on 2 busy cores, the index's kernel was culled before its page
+        # connected, and the page logged 404s for its kernel.
         proc = subprocess.Popen([sys.executable, "-m", "trainlab", "serve", "--no-browser", f"--port={port}",
-                                 "--cull-idle=4"], stdout=out, stderr=subprocess.STDOUT)
+                                 "--cull-idle=30"], stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with socket.socket() as probe:
