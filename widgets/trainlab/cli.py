@@ -282,13 +282,14 @@ def run_export(args: argparse.Namespace) -> int:
         estimate = job.estimate().check(target.max_mb, job.shape, job.shrink_hint)
         print(f"computing {job.describe()} (estimated file size {megabytes(estimate.total)})", flush=True)
         page = init_grid.build(job, args.device) if args.kind == "init" else race.build(job)
-        written = write_page(page, target.path)
     except SpecError as error:
         field = "width" if error.field == "size" else error.field
         _fail(f"--{field.replace('_', '-')}: {error.reason}")
     except ExportTooLarge as error:
         _fail(str(error))
-    except OSError as error:
+    try:
+        written = write_page(page, target.path)
+    except OSError as error:  # checked before computing, but a disk can fill up or a folder go
         _fail(f"--out: cannot write {args.out!r}: {error.strerror or error}")
     print(f"wrote {target.path} ({megabytes(written)})")
     return 0
