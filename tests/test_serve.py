@@ -258,36 +258,37 @@ def test_non_loopback_ip_warns_and_serves_there(tmp_path):
 def test_a_full_server_answers_503_and_lets_visitors_in_after_culling(tmp_path):
     from playwright.sync_api import sync_playwright
 
-    with live_server(tmp_path / "serve.log", "--max-kernels=1", "--pool-size=0", "--cull-idle=2",
-                     labs=tiny_labs(tmp_path / "labs")) as server:
-        status, page = server.get("/voila/render/index.ipynb")
-        assert status == 200 and "answer 42" in page
-        status, page = server.get("/voila/render/a.ipynb")
-        assert status == 503, page
-        assert FULL in page
-        assert server.proc.poll() is None, "the server must survive a refusal"
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                tab = browser.new_page(viewport={"width": 1000, "height": 700})
-                response = tab.goto(server.url + "/voila/render/a.ipynb")
-                assert response is not None and response.status == 503
-                assert "server is full" in tab.title()
-                assert tab.locator("#message").inner_text() == FULL
-                retry = tab.get_by_role("link", name="Try again")
-                assert retry.is_visible()
-                ARTIFACTS.mkdir(exist_ok=True)
-                tab.screenshot(path=str(ARTIFACTS / "server-full.png"))
-                # The first page never connected its websocket: culled after a full idle timeout.
-                wait_until(lambda: not server.kernel_pids(), 60, "the first page's kernel to be culled")
-                with tab.expect_navigation(wait_until="commit", timeout=120_000) as navigation:
-                    retry.click()
-                # The page as the server sent it (Voila's front end, which draws the outputs,
-                # can take minutes to start on a busy machine; the browser tests cover it).
-                assert navigation.value.status == 200
-                assert "answer 42" in navigation.value.text()
-            finally:
-                browser.close()
+    # The browser starts first, and the idle timeout leaves it time to see the full server
+    # before the first page's kernel is culled.
+    with sync_playwright() as playwright, live_server(tmp_path / "serve.log", "--max-kernels=1", "--pool-size=0",
+                                                      "--cull-idle=8", labs=tiny_labs(tmp_path / "labs")) as server:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1000, "height": 700})
+            status, page = server.get("/voila/render/index.ipynb")
+            assert status == 200 and "answer 42" in page
+            status, page = server.get("/voila/render/a.ipynb")
+            assert status == 503, page
+            assert FULL in page
+            assert server.proc.poll() is None, "the server must survive a refusal"
+            response = tab.goto(server.url + "/voila/render/a.ipynb")
+            assert response is not None and response.status == 503
+            assert "server is full" in tab.title()
+            assert tab.locator("#message").inner_text() == FULL
+            retry = tab.get_by_role("link", name="Try again")
+            assert retry.is_visible()
+            ARTIFACTS.mkdir(exist_ok=True)
+            tab.screenshot(path=str(ARTIFACTS / "server-full.png"))
+            # The first page never connected its websocket: culled after a full idle timeout.
+            wait_until(lambda: not server.kernel_pids(), 60, "the first page's kernel to be culled")
+            with tab.expect_navigation(wait_until="commit", timeout=120_000) as navigation:
+                retry.click()
+            # The page as the server sent it (Voila's front end, which draws the outputs, can
+            # take minutes to start on a busy machine; the browser tests cover it).
+            assert navigation.value.status == 200
+            assert "answer 42" in navigation.value.text()
+        finally:
+            browser.close()
         wait_until(lambda: len(server.kernel_pids()) == 1, 30, "the retried page's kernel")
         output = server.output()
     assert "trainlab: at most 1 kernel at once (--max-kernels)" in output
@@ -297,7 +298,7 @@ def test_a_full_server_answers_503_and_lets_visitors_in_after_culling(tmp_path):
 def test_culling_brings_the_kernels_back_to_the_pools_and_refills_a_pool_skipped_at_the_cap(tmp_path):
     # Two notebooks with a pool of one each: 2 kernels at rest, and a cap of 3. The idle timeout
     # is long enough that no visitor's kernel is culled before the third visit.
-    with live_server(tmp_path / "serve.log", "--max-kernels=3", "--pool-size=1", "--cull-idle=20",
+    with live_server(tmp_path / "serve.log", "--max-kernels=3", "--pool-size=1", "--cull-idle=30",
                      labs=tiny_labs(tmp_path / "labs")) as server:
         wait_until(lambda: len(server.kernel_pids()) == 2, 90, "the two pooled kernels")
         assert server.get("/voila/render/a.ipynb")[0] == 200  # takes a's pooled kernel; the refill makes 3
