@@ -295,3 +295,25 @@ def test_unknown_control_names_raise(make):
         make(controls=["nonsense"])
     with pytest.raises(ValueError, match=r"unknown control 'locknot'"):
         make(locked=["locknot"])
+
+
+# -- the page's own query string -------------------------------------------------------------
+def _page_sends(widget, query: str) -> None:
+    """What share_link.js does on a Voila page opened with ?query."""
+    widget.share._on_front_end_message(widget.share, {"type": "page-query", "query": query}, [])
+
+
+def test_a_widget_follows_the_page_query_only_when_asked():
+    w = explorer()
+    settle(w)
+    assert w.share.follow_page is False
+    _page_sends(w, "activation=relu")
+    settle(w)
+    assert "activation" not in w.state(), "a widget that did not ask ignores the page's address"
+
+    w.apply_page_query()
+    assert w.share.follow_page is True
+    _page_sends(w, "activation=relu&colour=red")
+    settle(w)
+    assert w.state()["activation"] == "relu"
+    assert any("colour" in text for text in warnings_shown(w))

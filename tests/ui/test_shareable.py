@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from trainlab.ui.shareable import (KNOWN_SHOWN, PAGE_PARAMETERS, encode_value, from_query, page_query, parse_bool,
+from trainlab.ui.shareable import (KNOWN_SHOWN, PAGE_PARAMETERS, encode_value, from_query, parse_bool,
                                    parse_choice, parse_float, parse_int, parse_state, parser_like, short_state,
                                    to_query)
 
@@ -121,23 +121,6 @@ def test_parse_state_names_only_the_first_known_settings():
     schema = {f"s{i}": parse_int for i in range(KNOWN_SHOWN + 5)}
     _, (problem,) = parse_state({"other": "1"}, schema)
     assert f"s{KNOWN_SHOWN - 1}, ..." in problem and f"s{KNOWN_SHOWN}" not in problem
-
-
-def test_page_query_reads_the_query_string_voila_sets(monkeypatch):
-    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
-    monkeypatch.setenv("QUERY_STRING", "activation=relu&depth=3")
-    assert page_query() == "activation=relu&depth=3"
-    # Set by a visitor's request: used even in a preheated kernel, without waiting.
-    monkeypatch.setenv("VOILA_PREHEAT", "True")
-    assert page_query() == "activation=relu&depth=3"
-
-
-def test_page_query_is_empty_outside_voila(monkeypatch):
-    monkeypatch.delenv("QUERY_STRING", raising=False)
-    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
-    assert page_query() == ""
-    monkeypatch.setenv("VOILA_PREHEAT", "False")
-    assert page_query() == ""
 
 
 def test_parse_choice_among_numbers_matches_their_text():

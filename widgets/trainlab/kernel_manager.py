@@ -12,6 +12,12 @@ holds would bring the machine down. At the cap a page's start is refused with HT
 visitor sees the "server is full" page) and a pool refill is skipped; once a kernel stops, the
 pools are topped up again, so after the visitors leave the server is back to its pooled kernels.
 
+A preheated kernel is handed out only once it has run its whole notebook (or after
+PRERENDER_WAIT seconds). Voila would hand over one still running its cells; the page's widget
+manager then loads the widget models that exist at that moment, and a widget a later cell
+creates (a lab's predict-then-reveal question) showed "widget model not found" instead of itself.
+The visitor waits as long either way: the rest of the notebook had to run before the page was whole.
+
 Culling: Voila hands a visitor a preheated kernel that may have waited in its pool for hours. Out
 of the pool it counts as idle since it ran the notebook and has no connection yet, so a culling
 pass in the second before the page's websocket connects stopped it, and the page never drew
@@ -29,6 +35,7 @@ from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelMana
 from tornado.web import HTTPError
 from traitlets import Integer
 
+PRERENDER_WAIT = 120.0  # seconds; then the kernel is handed out as it is, as Voila would
 FULL_MESSAGE = "The server is full: {used} of {cap} kernels are in use. Try again in a minute."
 
 
@@ -41,6 +48,24 @@ class TrainlabKernelManager(AsyncMappingKernelManager):
         self._waiting_since: dict[str, datetime] = {}
         self._starting = 0  # starts under way: not yet in self._kernels, but they hold a slot
         self._stopping_all = False
+        hand_out = getattr(self, "get_rendered_notebook", None)  # Voila's, when it preheats
+        if hand_out is not None:
+            async def get_rendered_notebook(notebook_name: str, *args: Any, **kwargs: Any) -> Any:
+                await self._finish_prerender(notebook_name)
+                return await hand_out(notebook_name, *args, **kwargs)
+
+            self.get_rendered_notebook = get_rendered_notebook
+
+    async def _finish_prerender(self, notebook_name: str) -> None:
+        """Wait until the kernel next in the notebook's pool has run all of its cells."""
+        pool = getattr(self, "_pools", {}).get(notebook_name) or []
+        if not pool:
+            return
+        try:
+            content = await asyncio.shield(pool[0])
+            await asyncio.wait_for(asyncio.shield(content["task"]), PRERENDER_WAIT)
+        except Exception:  # a failed or slow start: Voila deals with it as before
+            self.log.info("Handing out a kernel for %s before its notebook has finished", notebook_name)
 
     @property
     def kernels_in_use(self) -> int:

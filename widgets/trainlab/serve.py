@@ -121,6 +121,10 @@ def voila_command(options: ServeOptions) -> list[str]:
         f"--MappingKernelManager.cull_idle_timeout={options.cull_idle}",
         f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_SECONDS, max(1, options.cull_idle // 2))}",
         "--MappingKernelManager.cull_connected=False",
+        # Kernels talk to the server over Unix sockets, not TCP ports: the pools start several
+        # kernels at once, and two of them were given the same free port; one of them then died
+        # on every restart ("Address already in use") and its lab never drew.
+        "--KernelManager.transport=ipc",
         "--VoilaConfiguration.multi_kernel_manager_class=trainlab.kernel_manager.TrainlabKernelManager",
         f"--TrainlabKernelManager.max_kernels={options.max_kernels}",
         "--no-browser",

@@ -4,7 +4,7 @@ does with a state dict or a page's query string."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +13,33 @@ import ipywidgets as widgets
 import traitlets
 
 from trainlab.ui.notices import Notice
-from trainlab.ui.shareable import Parser, from_query, page_query, parse_state, to_query
+from trainlab.ui.shareable import Parser, from_query, parse_state, to_query
 
 _STATIC = Path(__file__).parent / "static"
 
 
 class ShareLink(anywidget.AnyWidget):
-    """A button that shows the page's address with `query` appended, ready to copy."""
+    """A button that shows the page's address with `query` appended, ready to copy. With
+    `follow_page` set, a Voila page sends its own query string once, to on_page_query's handler."""
 
     _esm = _STATIC / "share_link.js"
     _css = _STATIC / "plotly_view.css"
     query = traitlets.Unicode("").tag(sync=True)
+    follow_page = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._page_query_handlers: list[Callable[[str], Any]] = []
+        self.on_msg(self._on_front_end_message)
+
+    def on_page_query(self, handler: Callable[[str], Any]) -> None:
+        self._page_query_handlers.append(handler)
+        self.follow_page = True
+
+    def _on_front_end_message(self, _widget: object, content: dict, _buffers: list) -> None:
+        if content.get("type") == "page-query":
+            for handler in self._page_query_handlers:
+                handler(str(content.get("query", "")))
 
 
 class Shareable:
@@ -55,9 +71,6 @@ class Shareable:
     def _refresh_status(self) -> None:
         raise NotImplementedError
 
-    def wait(self, timeout: float) -> bool:
-        raise NotImplementedError
-
     def query(self) -> str:
         """The state as URL query parameters (no '?')."""
         return to_query(self.state())
@@ -74,17 +87,15 @@ class Shareable:
         return problems
 
     def apply_query(self, query: str) -> list[str]:
-        """apply_state() for a query string such as the one page_query() returns."""
+        """apply_state() for a query string such as "activation=relu&init=xavier_normal"."""
         return self.apply_state(from_query(query))
 
-    def apply_page_query(self, timeout: float = 120.0) -> list[str]:
-        """apply_query() with the query string of the Voila page this notebook serves, then wait
-        until the widget has drawn. Voila lets the page's script connect once the notebook's cells
-        have run; a figure update that reached the page while its widget manager was still
-        loading the models was logged as "widget model not found" and could be lost."""
-        problems = self.apply_query(page_query())
-        self.wait(timeout)
-        return problems
+    def apply_page_query(self) -> None:
+        """Start in the state of the address a Voila page was opened with (a shared "link to
+        this view"); nothing happens in JupyterLab. The page sends its query string once its
+        widgets are drawn: the kernel does not wait for it (a preheated kernel runs the notebook
+        before anyone asks for the page), and the move is an ordinary update of drawn widgets."""
+        self.share.on_page_query(self.apply_query)
 
     def _state_changed(self) -> None:
         state = self.state()

@@ -10,7 +10,6 @@ raised, so that a bad link still opens the page.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -115,16 +114,3 @@ def parse_state(raw: Mapping[str, Any], schema: Mapping[str, Parser]) -> tuple[d
             except ValueError as error:
                 problems.append(f"ignored {key}={value!r}: {error}")
     return settings, problems
-
-
-def page_query() -> str:
-    """The query string of the Voila page this kernel is serving ('' in JupyterLab or a script).
-
-    A kernel Voila preheats runs the notebook before anyone asks for the page; it learns the
-    request (and its query string) only when a visitor comes, so this waits for that moment.
-    """
-    if "QUERY_STRING" in os.environ or os.environ.get("VOILA_PREHEAT") != "True":
-        return os.environ.get("QUERY_STRING", "")
-    from voila.utils import get_query_string  # only a preheated Voila kernel gets here
-
-    return get_query_string() or ""

@@ -5,6 +5,8 @@
 // notebook's Voila address is given instead, since a query string only means something there.
 
 const NOTEBOOK_PAGE = /\/(?:lab\/tree|notebooks|tree)\/(.*\.ipynb)$/;
+const VOILA_PAGE = /\/voila\/render\//;
+const pageQuerySent = new WeakSet(); // models that have had it: once per page, however many views
 
 function pageAddress() {
   let path = location.pathname;
@@ -43,9 +45,22 @@ function render({ model, el }) {
     // The clipboard API needs a secure context (https or localhost); the selected text is there otherwise.
     navigator.clipboard?.writeText(url.value).then(() => { copy.textContent = "copied"; }, () => {});
   });
+  // The page's own query string, once per page: the kernel applies it as a shared link. Only a
+  // Voila page's address is a link to a lab; JupyterLab's carries its own parameters.
+  const sendPageQuery = () => {
+    if (!model.get("follow_page") || pageQuerySent.has(model)) return;
+    if (!VOILA_PAGE.test(location.pathname) || location.search.length < 2) return;
+    pageQuerySent.add(model);
+    model.send({ type: "page-query", query: location.search.slice(1) });
+  };
   model.on("change:query", update);
+  model.on("change:follow_page", sendPageQuery);
+  sendPageQuery();
   el.append(open, url, copy);
-  return () => model.off("change:query", update);
+  return () => {
+    model.off("change:query", update);
+    model.off("change:follow_page", sendPageQuery);
+  };
 }
 
 export default { render };
