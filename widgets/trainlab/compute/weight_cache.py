@@ -15,7 +15,9 @@ import torch
 
 from trainlab.compute.init_schemes import Family, draw_base
 
-DEFAULT_BUDGET_BYTES = 512 * 2**20
+# One family of the explorer's six 4096 x 4096 float32 matrices (64 MB each): switching family
+# redraws (under a second) rather than holding two, which kept a lab kernel over Binder's share.
+DEFAULT_BUDGET_BYTES = 384 * 2**20
 
 
 class BaseKey(NamedTuple):
