@@ -23,7 +23,9 @@ class PredictReveal(widgets.VBox):
     answer="halves in variance", explanation="...", widget=explorer, reveal={"activation": "relu"}).
 
     reveal: a state for `widget` (as its state() gives them) applied when the guess is committed;
-    then: called after that, e.g. a dashboard's train or an explorer's sweep.
+    then: called after that, e.g. a dashboard's train or an explorer's sweep. Show it in the same
+    output as its widget, VBox([explorer, question]): in Voila a second widget output of a page
+    now and then failed to draw.
     """
 
     def __init__(self, question: str, choices: Sequence[str], answer: str, explanation: str, *,
@@ -51,12 +53,11 @@ class PredictReveal(widgets.VBox):
         self.choices.observe(self._chosen, "value")
         self.commit.on_click(lambda _: self.reveal_answer())
         self.again.on_click(lambda _: self.reset())
+        # Layout and class given at creation: the widget's state is complete in its first message.
         super().__init__([widgets.HTML(f"<div><b>Predict.</b> {question}</div>"), self.choices,
-                          widgets.HBox([self.commit, self.again]), self.verdict])
-        self.add_class("trainlab-predict")
-        self.layout.border = "1px solid #c3dafe"
-        self.layout.padding = "6px 12px"
-        self.layout.margin = "8px 0"
+                          widgets.HBox([self.commit, self.again]), self.verdict],
+                         layout=widgets.Layout(border="1px solid #c3dafe", padding="6px 12px", margin="8px 0"),
+                         _dom_classes=("trainlab-predict",))
 
     @property
     def revealed(self) -> bool:
