@@ -28,7 +28,7 @@ from trainlab.serve_capacity import (
 )
 from trainlab.serve_network import machine_address
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.browser.conftest import free_port
 from tests.conftest import ARTIFACTS, LABS
 
 FULL = "The server is full: 1 of 1 kernels are in use. Try again in a minute."
@@ -257,16 +257,14 @@ def test_non_loopback_ip_warns_and_serves_there(tmp_path):
 
 
 @pytest.mark.browser
-def test_a_full_server_answers_503_and_lets_visitors_in_after_culling(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    # The browser starts first, and the idle timeout leaves it time to see the full server
-    # before the first page's kernel is culled.
-    with sync_playwright() as playwright, live_server(tmp_path / "serve.log", "--max-kernels=1", "--pool-size=0",
-                                                      "--cull-idle=8", labs=tiny_labs(tmp_path / "labs")) as server:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+def test_a_full_server_answers_503_and_lets_visitors_in_after_culling(tmp_path, browser):
+    # The browser (the session's) is up before the server, and the idle timeout leaves it time to
+    # see the full server before the first page's kernel is culled.
+    with live_server(tmp_path / "serve.log", "--max-kernels=1", "--pool-size=0", "--cull-idle=8",
+                     labs=tiny_labs(tmp_path / "labs")) as server:
+        context = browser.new_context(viewport={"width": 1000, "height": 700})
         try:
-            tab = browser.new_page(viewport={"width": 1000, "height": 700})
+            tab = context.new_page()
             status, page = server.get("/voila/render/index.ipynb")
             assert status == 200 and "answer 42" in page
             status, page = server.get("/voila/render/a.ipynb")
@@ -290,7 +288,7 @@ def test_a_full_server_answers_503_and_lets_visitors_in_after_culling(tmp_path):
             assert navigation.value.status == 200
             assert "answer 42" in navigation.value.text()
         finally:
-            browser.close()
+            context.close()
         wait_until(lambda: len(server.kernel_pids()) == 1, 30, "the retried page's kernel")
         output = server.output()
     assert "trainlab: at most 1 kernel at once (--max-kernels)" in output

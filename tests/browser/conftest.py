@@ -11,13 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
-from tests.conftest import ARTIFACTS, LABS
+from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LABS  # noqa: F401 (CHROMIUM*: imported from here too)
 
-CHROMIUM = os.environ.get("TRAINLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Voila's page asks a CDN for an icon font; this machine (and a classroom behind a firewall)
 # cannot reach it. Those failures are the only console errors the tests forgive.
 OFFLINE_OK = ("https://cdn.jsdelivr.net/",)
@@ -68,14 +65,6 @@ def server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
         proc.terminate()
         proc.wait(20)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Console:
