@@ -1,6 +1,6 @@
 """The `trainlab` command: serve the labs with Voila, or run the deep net from a script.
 
-  trainlab serve [--port N] [--no-browser] [--labs DIR]
+  trainlab serve [--port N] [--ip ADDRESS] [--pool-size N] [--max-kernels N] [--cull-idle SECONDS] [--labs DIR]
   trainlab stats [--depth N] [--width N] ... [--json]
   trainlab optimize --surface NAME --optimizer NAME [--lr X] [--steps N] [--start X Y] [--json]
   trainlab train [--dataset NAME] [--optimizer NAME] [--lr X] [--steps N] ... [--json] [--save FILE]
@@ -298,7 +298,7 @@ def run_export(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _Parser(prog="trainlab", description="Interactive labs on how deep networks train.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    add_serve_arguments(sub.add_parser("serve", help="serve the labs with Voila on 127.0.0.1"))
+    add_serve_arguments(sub.add_parser("serve", help="serve the labs with Voila (127.0.0.1 unless --ip says otherwise)"))
     _stats_parser(sub)
     _optimize_parser(sub)
     _train_parser(sub)
