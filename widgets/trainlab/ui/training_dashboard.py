@@ -25,7 +25,6 @@ import torch
 from trainlab.compute.datasets import DATASETS, PREPROCESSING
 from trainlab.compute.devices import intra_op_threads, pick_device, ui_friendly_threads
 from trainlab.compute.errors import SpecError
-from trainlab.compute.optimizer_runs import OPTIMIZERS
 from trainlab.compute.run_history import Run, RunHistory
 from trainlab.compute.schedules import SCHEDULES, learning_rates
 from trainlab.compute.trainer import TRAINABLE, Record, TrainConfig, Trainer, known_settings
