@@ -19,7 +19,7 @@ import torch
 
 from trainlab.cli import main
 from trainlab.compute import NetworkSpec, run_pass
-from trainlab.compute.weight_cache import WeightCache
+from trainlab.compute.net.weight_cache import WeightCache
 
 SMALL = ["--width", "256", "--depth", "3"]
 
@@ -283,7 +283,7 @@ TRAIN_SMALL = ["train", "--width", "64", "--depth", "3", "--steps", "40"]
 
 
 def test_train_prints_the_records_and_saves_a_history(capsys, tmp_path) -> None:
-    from trainlab.compute.run_history import RunHistory
+    from trainlab.compute.train.history import RunHistory
 
     path = tmp_path / "run.json"
     status, out, err = _main([*TRAIN_SMALL, "--optimizer", "momentum", "--lr", "0.05", "--schedule", "cosine",

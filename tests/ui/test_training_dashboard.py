@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from trainlab import TrainingDashboard
-from trainlab.compute.run_history import RunHistory
+from trainlab.compute.train.history import RunHistory
 from trainlab.presets import TRAIN_PRESETS
 
 SMALL = {"width": 64, "depth": 3, "steps": 60}

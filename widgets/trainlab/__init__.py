@@ -7,7 +7,7 @@ the pure-PyTorch layer behind it, usable from scripts.
 """
 
 from trainlab.compute import NetworkSpec, PassResult, SpecError, run_pass, run_sweep
-from trainlab.compute.trainer import TrainConfig, Trainer
+from trainlab.compute.train.trainer import TrainConfig, Trainer
 from trainlab.ui.init_explorer import InitExplorer
 from trainlab.ui.optimizer_race import OptimizerRace
 from trainlab.ui.predict_reveal import PredictReveal

@@ -21,9 +21,9 @@ from typing import Any, NoReturn
 
 from trainlab.compute import ACTIVATIONS, INIT_SCHEMES, NORMS, NetworkSpec, SpecError, pick_device, run_pass
 from trainlab.compute.devices import DEVICE_CHOICES
-from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, run_optimizer
-from trainlab.compute.surfaces import SURFACES, make_surface
-from trainlab.compute.spec import BATCH_RANGE, DEPTH_RANGE, GAIN_RANGE, NORM_PLACES, STD_RANGE, WIDTH_RANGE
+from trainlab.compute.optim.runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, run_optimizer
+from trainlab.compute.optim.surfaces import SURFACES, make_surface
+from trainlab.compute.net.spec import BATCH_RANGE, DEPTH_RANGE, GAIN_RANGE, NORM_PLACES, STD_RANGE, WIDTH_RANGE
 from trainlab.serve import add_serve_arguments, serve
 
 
@@ -216,8 +216,8 @@ _TRAIN_HELP = {"dataset": "digits, spirals, moons", "optimizer": "sgd, momentum,
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from trainlab.compute.run_history import Run, RunHistory
-    from trainlab.compute.trainer import TrainConfig, Trainer
+    from trainlab.compute.train.history import Run, RunHistory
+    from trainlab.compute.train.trainer import TrainConfig, Trainer
 
     settings: dict[str, Any] = {name: getattr(args, name) for name in _TRAIN_CHOICES if getattr(args, name)}
     for names, kind in ((_TRAIN_INTS, int), (_TRAIN_FLOATS, float)):

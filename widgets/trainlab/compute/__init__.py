@@ -4,14 +4,14 @@ A widget or script describes a network with :class:`NetworkSpec`, asks :func:`ru
 :func:`run_sweep`) for a :class:`PassResult`, and draws the small per-layer summaries it holds.
 """
 
-from trainlab.compute.activations import ACTIVATIONS
+from trainlab.compute.net.activations import ACTIVATIONS
 from trainlab.compute.devices import pick_device
 from trainlab.compute.errors import SpecError
-from trainlab.compute.init_schemes import INIT_SCHEMES
-from trainlab.compute.network_pass import run_pass, run_sweep
-from trainlab.compute.results import Histogram, LayerStats, PassResult
-from trainlab.compute.spec import NORMS, NetworkSpec
-from trainlab.compute.theory import predicted_std
+from trainlab.compute.net.init_schemes import INIT_SCHEMES
+from trainlab.compute.net.network_pass import run_pass, run_sweep
+from trainlab.compute.net.results import Histogram, LayerStats, PassResult
+from trainlab.compute.net.spec import NORMS, NetworkSpec
+from trainlab.compute.net.theory import predicted_std
 
 __all__ = [
     "ACTIVATIONS",

@@ -2,7 +2,7 @@
 gradients for every point of a grid of activation x init knob (std or gain).
 
 Each activation's knob values run as batched sweeps (run_sweep); the figure is the explorer's
-own animated histogram grid (explorer_figure.animated_grid_figure) with one slider and one
+own animated histogram grid (figures.explorer.animated_grid_figure) with one slider and one
 play/pause menu per activation, and buttons that switch activation at the same knob value.
 """
 
@@ -17,13 +17,13 @@ import numpy as np
 import trainlab
 from trainlab.compute import ACTIVATIONS, NetworkSpec, PassResult, SpecError, pick_device, run_sweep
 from trainlab.compute.checks import choice, number_in
-from trainlab.compute.memory import needed_bytes
-from trainlab.compute.network_pass import DEFAULT_BINS
-from trainlab.compute.spec import GAIN_RANGE, STD_RANGE
+from trainlab.compute.net.memory import needed_bytes
+from trainlab.compute.net.network_pass import DEFAULT_BINS
+from trainlab.compute.net.spec import GAIN_RANGE, STD_RANGE
 from trainlab.export import size
 from trainlab.export.page import ExportPage
-from trainlab.ui.animation_controls import animation_controls
-from trainlab.ui.explorer_figure import animated_grid_figure, histogram_parts, short_number, shown_layers
+from trainlab.figures.animation import animation_controls
+from trainlab.figures.explorer import animated_grid_figure, histogram_parts, short_number, shown_layers
 from trainlab.ui.explorer_report import describe
 from trainlab.ui.init_explorer import SWEEP_RANGES
 

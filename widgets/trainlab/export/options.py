@@ -12,8 +12,8 @@ from pathlib import Path
 
 from trainlab.compute import ACTIVATIONS, NetworkSpec, SpecError
 from trainlab.compute.checks import number_in, whole_in
-from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec
-from trainlab.compute.surfaces import SURFACES
+from trainlab.compute.optim.runs import OPTIMIZERS, SCHEDULES, OptimizerSpec
+from trainlab.compute.optim.surfaces import SURFACES
 from trainlab.export.init_grid import DEFAULT_ACTIVATIONS, DEFAULT_POINTS, DEFAULT_RANGES, KNOB_RANGES, InitGrid, log_spaced
 from trainlab.export.race import FRAMES_RANGE, RaceExport
 from trainlab.export.size import DEFAULT_MAX_MB

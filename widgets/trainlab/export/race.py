@@ -12,13 +12,13 @@ from datetime import date
 import trainlab
 from trainlab.compute.checks import choice, number_in, whole_in
 from trainlab.compute.errors import SpecError
-from trainlab.compute.optimizer_runs import OptimizerSpec, Trajectory, run_optimizer
-from trainlab.compute.surfaces import Surface, make_surface
+from trainlab.compute.optim.runs import OptimizerSpec, Trajectory, run_optimizer
+from trainlab.compute.optim.surfaces import Surface, make_surface
 from trainlab.export import size
 from trainlab.export.page import ExportPage
-from trainlab.export.surface_image import surface_image
+from trainlab.figures.surface_image import surface_image
 from trainlab.presets import RACE_PRESETS
-from trainlab.ui.race_figure import MAX_FRAMES, MAX_PATH_POINTS, frame_steps, race_figure, surface_traces
+from trainlab.figures.race import MAX_FRAMES, MAX_PATH_POINTS, frame_steps, race_figure, surface_traces
 
 FRAMES_RANGE = (2, 2000)
 STEPS_RANGE = (1, 10_000)

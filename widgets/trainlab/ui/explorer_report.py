@@ -6,7 +6,7 @@ import html
 import math
 
 from trainlab.compute import NetworkSpec, PassResult
-from trainlab.ui.notices import Notice, notice_boxes
+from trainlab.ui.kit.notices import Notice, notice_boxes
 
 def _num(x: float | None, percent: bool = False) -> str:
     if x is None:

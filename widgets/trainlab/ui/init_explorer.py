@@ -20,15 +20,15 @@ import torch
 
 from trainlab.compute import NetworkSpec, SpecError, pick_device, run_pass, run_sweep
 from trainlab.presets import INIT_PRESETS
-from trainlab.ui import explorer_figure as figures
-from trainlab.ui.embedding import Embedding
+from trainlab.figures import explorer as figures
+from trainlab.ui.kit.embedding import Embedding
 from trainlab.ui.explorer_report import layer_table, notices_for, status_html
-from trainlab.ui.hold import Hold
-from trainlab.ui.latest_wins import LatestWins
+from trainlab.ui.kit.hold import Hold
+from trainlab.ui.kit.worker import LatestWins
 from trainlab.ui.network_controls import NetworkControls
-from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
-from trainlab.ui.share_link import ShareLink, Shareable, clamped
-from trainlab.ui.shareable import Parser, parse_choice, parser_like, short_state
+from trainlab.ui.kit.plotly_view import PlotlyView, plotly_bootstrap
+from trainlab.ui.kit.share_link import ShareLink, Shareable, clamped
+from trainlab.ui.kit.state import Parser, parse_choice, parser_like, short_state
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"

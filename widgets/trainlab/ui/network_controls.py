@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from trainlab.compute import ACTIVATIONS, INIT_SCHEMES, NORMS, NetworkSpec
-from trainlab.compute.spec import BN_MODES, NORM_PLACES
+from trainlab.compute.net.spec import BN_MODES, NORM_PLACES
 
 WIDTHS = [2**p for p in range(6, 17)]  # 64 .. 65536; the memory check refuses what will not fit
 _STYLE = {"description_width": "initial"}

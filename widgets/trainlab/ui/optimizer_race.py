@@ -19,17 +19,17 @@ from typing import Any
 import ipywidgets as widgets
 
 from trainlab.compute.errors import SpecError
-from trainlab.compute.optimizer_runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, Trajectory, basin_map, run_optimizer
-from trainlab.compute.surfaces import SURFACES, Surface, make_surface
+from trainlab.compute.optim.runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, Trajectory, basin_map, run_optimizer
+from trainlab.compute.optim.surfaces import SURFACES, Surface, make_surface
 from trainlab.presets import RACE_PRESETS
-from trainlab.ui.embedding import COMPACT_HEIGHT, Embedding
-from trainlab.ui.hold import Hold
-from trainlab.ui.latest_wins import LatestWins
-from trainlab.ui.notices import Notice, notice_boxes
-from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
-from trainlab.ui.share_link import ShareLink, Shareable, set_control
-from trainlab.ui.shareable import Parser, encode_value, parse_choice, parse_float, parse_int, short_state
-from trainlab.ui.race_figure import basin_figure, colour, race_figure, race_figure_3d, surface_traces
+from trainlab.ui.kit.embedding import COMPACT_HEIGHT, Embedding
+from trainlab.ui.kit.hold import Hold
+from trainlab.ui.kit.worker import LatestWins
+from trainlab.ui.kit.notices import Notice, notice_boxes
+from trainlab.ui.kit.plotly_view import PlotlyView, plotly_bootstrap
+from trainlab.ui.kit.share_link import ShareLink, Shareable, set_control
+from trainlab.ui.kit.state import Parser, encode_value, parse_choice, parse_float, parse_int, short_state
+from trainlab.figures.race import basin_figure, colour, race_figure, race_figure_3d, surface_traces
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"

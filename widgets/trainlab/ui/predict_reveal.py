@@ -12,8 +12,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from trainlab.ui.share_link import Shareable
-from trainlab.ui.shareable import parse_state
+from trainlab.ui.kit.share_link import Shareable
+from trainlab.ui.kit.state import parse_state
 
 _BOX = "border:1px solid #c3dafe;border-radius:6px;padding:6px 12px;background:#f5f8ff"
 

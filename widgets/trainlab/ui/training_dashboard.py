@@ -22,24 +22,24 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from trainlab.compute.datasets import DATASETS, PREPROCESSING
+from trainlab.compute.train.datasets import DATASETS, PREPROCESSING
 from trainlab.compute.devices import intra_op_threads, pick_device, ui_friendly_threads
 from trainlab.compute.errors import SpecError
-from trainlab.compute.run_history import Run, RunHistory
-from trainlab.compute.schedules import SCHEDULES, learning_rates
-from trainlab.compute.trainer import TRAINABLE, Record, TrainConfig, Trainer, known_settings
+from trainlab.compute.train.history import Run, RunHistory
+from trainlab.compute.optim.schedules import SCHEDULES, learning_rates
+from trainlab.compute.train.trainer import TRAINABLE, Record, TrainConfig, Trainer, known_settings
 from trainlab.presets import TRAIN_PRESETS
-from trainlab.ui import training_figure as figures
-from trainlab.ui.chunk_runner import ChunkRunner
-from trainlab.ui.embedding import Embedding
-from trainlab.ui.hold import Hold
+from trainlab.figures import training as figures
+from trainlab.ui.kit.chunk_runner import ChunkRunner
+from trainlab.ui.kit.embedding import Embedding
+from trainlab.ui.kit.hold import Hold
 from trainlab.ui.init_explorer import describe_device
-from trainlab.ui.latest_wins import LatestWins
+from trainlab.ui.kit.worker import LatestWins
 from trainlab.ui.network_controls import NetworkControls
-from trainlab.ui.notices import Notice, notice_boxes
-from trainlab.ui.plotly_view import PlotlyView, plotly_bootstrap
-from trainlab.ui.share_link import ShareLink, Shareable, clamped
-from trainlab.ui.shareable import Parser, parse_choice, parser_like, short_state
+from trainlab.ui.kit.notices import Notice, notice_boxes
+from trainlab.ui.kit.plotly_view import PlotlyView, plotly_bootstrap
+from trainlab.ui.kit.share_link import ShareLink, Shareable, clamped
+from trainlab.ui.kit.state import Parser, parse_choice, parser_like, short_state
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"

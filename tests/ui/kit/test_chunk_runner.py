@@ -1,0 +1,63 @@
+"""ChunkRunner: ticks on a worker thread outside a kernel, or driven by wait() on the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from trainlab.ui.kit.chunk_runner import ChunkRunner
+
+
+def _counter(limit: int):
+    seen = []
+
+    def tick() -> bool:
+        seen.append(threading.current_thread().name)
+        return len(seen) < limit
+
+    return seen, tick
+
+
+def test_outside_a_kernel_the_ticks_run_on_a_worker_thread():
+    seen, tick = _counter(5)
+    runner = ChunkRunner(tick)
+    runner.start()
+    assert runner.wait(10) and not runner.active
+    assert seen == ["trainlab-training"] * 5
+
+
+def test_a_running_loop_that_is_not_a_kernels_is_not_used():
+    """Inside some other event loop (as under Playwright's sync API) the worker thread runs the
+    ticks: a loop the kernel does not turn would never call them."""
+    seen, tick = _counter(3)
+
+    def start() -> ChunkRunner:
+        runner = ChunkRunner(tick)
+        runner.start()
+        return runner
+
+    async def inside_a_loop() -> ChunkRunner:
+        return start()
+
+    try:
+        asyncio.get_running_loop()
+        runner = start()  # already inside one: Playwright's, when the browser tests ran first
+    except RuntimeError:
+        runner = asyncio.run(inside_a_loop())
+    assert runner.wait(10) and seen == ["trainlab-training"] * 3
+
+
+def test_start_while_active_does_not_start_twice():
+    release = threading.Event()
+    calls = []
+
+    def tick() -> bool:
+        calls.append(1)
+        release.wait(5)
+        return False
+
+    runner = ChunkRunner(tick)
+    runner.start()
+    runner.start()
+    release.set()
+    assert runner.wait(10) and calls == [1]

@@ -1,0 +1,82 @@
+"""PlotlyView's kernel side: figure updates, transitions, and plotly.js on request."""
+
+from __future__ import annotations
+
+from trainlab.ui.kit.plotly_view import PLOTLY_MIME, PlotlyView, plotly_bootstrap, plotly_js
+
+
+def figure(traces: int, transition: bool = True) -> dict:
+    layout = {"xaxis": {}, "yaxis": {}}
+    if transition:
+        layout["transition"] = {"duration": 200}
+    return {"data": [{"type": "scatter", "y": [i]} for i in range(traces)], "layout": layout}
+
+
+def test_show_updates_figure_and_revision():
+    view = PlotlyView()
+    view.show(figure(2))
+    view.show(figure(2))
+    assert view.revision == 2 and len(view.figure["data"]) == 2
+
+
+def test_transition_kept_between_like_figures_and_dropped_otherwise():
+    view = PlotlyView()
+    view.show(figure(2))
+    assert "transition" not in view.figure["layout"], "nothing to transition from"
+    view.show(figure(2))
+    assert "transition" in view.figure["layout"]
+    view.show(figure(3))
+    assert "transition" not in view.figure["layout"]
+
+
+def test_front_end_without_plotly_gets_plotly_js_as_a_buffer(monkeypatch):
+    view = PlotlyView()
+    sent = []
+    monkeypatch.setattr(view, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    view._on_front_end_message(view, {"type": "plotly-js"}, [])
+    (content, buffers), = sent
+    assert content == {"type": "plotly-js"}
+    assert buffers[0] == plotly_js() and b"Plotly" in buffers[0][:5000]
+
+
+def test_bootstrap_is_a_hidden_plotly_output():
+    out = plotly_bootstrap()
+    assert out.layout.display == "none"
+    assert PLOTLY_MIME in out.outputs[0]["data"]
+
+
+def fonts_figure() -> dict:
+    return {"data": [{"type": "scatter", "y": [1, 2]}],
+            "layout": {"font": {"size": 12}, "height": 500, "xaxis": {"tickfont": {"size": 10}},
+                       "annotations": [{"text": "a", "font": {"size": 11}}]},
+            "frames": [{"name": "0", "data": [{"y": [1]}], "layout": {"title": {"font": {"size": 10}}}},
+                       {"name": "1", "data": [{"y": [2]}]}]}
+
+
+def test_default_view_leaves_figures_untouched():
+    view = PlotlyView()
+    original = fonts_figure()
+    view.show(fonts_figure())
+    assert view.figure == original
+
+
+def test_text_scale_and_height_fit_the_figure_and_its_frames():
+    view = PlotlyView(text_scale=1.4, height=300)
+    given = fonts_figure()
+    view.show(given)
+    layout = view.figure["layout"]
+    assert layout["font"]["size"] == 16.8 and layout["xaxis"]["tickfont"]["size"] == 14
+    assert layout["annotations"][0]["font"]["size"] == 15.4
+    assert layout["height"] == 300
+    frames = view.figure["frames"]
+    assert frames[0]["layout"]["title"]["font"]["size"] == 14 and frames[0]["data"] == [{"y": [1]}]
+    assert frames[1] == {"name": "1", "data": [{"y": [2]}]}
+    assert given == fonts_figure(), "the caller's figure is not modified"
+
+
+def test_height_alone_keeps_the_text_size():
+    view = PlotlyView(height=250)
+    view.show({"data": [], "layout": {"font": {"size": 12}}})
+    assert view.figure["layout"] == {"font": {"size": 12}, "height": 250}
+    view.show({"data": []})  # a figure without a layout still gets the height
+    assert view.figure["layout"] == {"height": 250}

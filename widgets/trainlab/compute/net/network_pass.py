@@ -1,0 +1,286 @@
+"""One forward and backward pass of the deep net, for one configuration or a batched sweep.
+
+A sweep over K values of the init knob (std or gain) stacks the K configurations along the
+batch: every layer is one (K * B, D) @ (D, D) product on the shared cached base matrix, then
+each configuration's rows are multiplied by its own scale. The loss is the sum of the K
+configurations' losses, so each one's gradients are exactly those of its own pass.
+
+Loss: mean cross-entropy of a fixed random linear read-out (width -> 10, weights N(0, 1/width))
+of the last layer against fixed random labels: a classifier's loss at initialization, where a
+sane network starts near log(10).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from trainlab.compute.net import layer_stats as ls
+from trainlab.compute.net import normalization as norms
+from trainlab.compute.net.activations import ACTIVATIONS
+from trainlab.compute.devices import pick_device
+from trainlab.compute.errors import SpecError
+from trainlab.compute.net.memory import RUNNING_STAT_BATCHES, check_fits
+from trainlab.compute.net.results import Histogram, LayerStats, PassResult
+from trainlab.compute.checks import number_in
+from trainlab.compute.net.spec import BIAS_VALUE, GAIN_RANGE, STD_RANGE, NetworkSpec
+from trainlab.compute.net.theory import predicted_std
+from trainlab.compute.net.weight_cache import BaseKey, WeightCache, seeded_generator, shared_cache
+
+Tensor = torch.Tensor
+CLASSES = 10
+DEFAULT_BINS = 60
+# Generator streams for things that are not weight layers.
+_INPUT_STREAM, _WARMUP_STREAM, _HEAD_STREAM, _SAMPLE_STREAM = -1, -2, -3, -4
+
+
+@dataclass
+class _Network:
+    """The tensors one pass needs, resolved for a spec on a device."""
+
+    spec: NetworkSpec
+    bases: list[Tensor | None]  # None for the constant family (zeros, constant)
+    scales: Tensor  # (K,)
+    head: Tensor  # (width, CLASSES)
+
+    @property
+    def configs(self) -> int:
+        return self.scales.shape[0]
+
+
+def _normal(shape: tuple[int, ...], seed: int, stream: int, device: torch.device) -> Tensor:
+    return torch.randn(shape, generator=seeded_generator(seed, stream, device), device=device)
+
+
+def _linear(net: _Network, layer: int, h: Tensor) -> Tensor:
+    """z = h @ (scale * W), computed as (h @ W) * scale so no scaled matrix is ever formed."""
+    k, b, d = h.shape
+    scale = net.scales.view(k, 1, 1)
+    base = net.bases[layer]
+    if base is None:
+        # Every weight equals the constant c: each unit gets c * sum(h), the same for all units.
+        z = (h.sum(-1, keepdim=True) * scale).expand(k, b, net.spec.width)
+    else:
+        z = (h.reshape(k * b, d) @ base).view(k, b, -1) * scale
+    return z + BIAS_VALUE if net.spec.bias else z
+
+
+def _normalize(spec: NetworkSpec, x: Tensor, running: tuple[Tensor, Tensor] | None) -> Tensor:
+    if spec.norm == "batch":
+        return norms.batch_norm(x, running)
+    if spec.norm == "layer":
+        return norms.layer_norm(x)
+    return norms.group_norm(x, spec.groups)
+
+
+@dataclass
+class _Trace:
+    inputs: list[Tensor]  # h_{l-1}, the input of each layer
+    z: list[Tensor]
+    a: list[Tensor]  # input of the activation function
+    f: list[Tensor]  # output of the activation function
+    h: list[Tensor]  # output of the layer
+    batch_stats: list[tuple[Tensor, Tensor]]
+
+
+def _forward(net: _Network, x: Tensor, running: list[tuple[Tensor, Tensor]] | None = None,
+             record_batch_stats: bool = False) -> _Trace:
+    spec = net.spec
+    act = ACTIVATIONS[spec.activation].fn
+    trace = _Trace([], [], [], [], [], [])
+
+    def normalized_at(place: str, x: Tensor, layer: int) -> Tensor:
+        if spec.norm == "none" or spec.norm_place != place:
+            return x
+        if record_batch_stats:
+            trace.batch_stats.append(norms.batch_statistics(x))
+        return _normalize(spec, x, running[layer] if running else None)
+
+    h = x
+    for layer in range(spec.depth):
+        trace.inputs.append(h)
+        z = _linear(net, layer, h)
+        a = normalized_at("before", z, layer)
+        f = act(a)
+        h = normalized_at("after", f, layer)
+        trace.z.append(z)
+        trace.a.append(a)
+        trace.f.append(f)
+        trace.h.append(h)
+    return trace
+
+
+def _running_statistics(net: _Network) -> list[tuple[Tensor, Tensor]]:
+    """BatchNorm running mean and variance after RUNNING_STAT_BATCHES training-mode batches.
+
+    torch's BatchNorm with momentum=None keeps the cumulative average of the batch means and
+    unbiased variances; with the weights fixed, that is the plain average over the warm-up
+    batches, which run in one stacked pass (each batch its own BatchNorm group).
+    """
+    spec, k, w = net.spec, net.configs, RUNNING_STAT_BATCHES
+    warm = _Network(spec, net.bases, net.scales.repeat_interleave(w), net.head)
+    # The same warm-up batches for every configuration, so a sweep matches separate passes.
+    x = _normal((w, spec.batch, spec.width), spec.seed, _WARMUP_STREAM, net.head.device).repeat(k, 1, 1)
+    with torch.no_grad():
+        trace = _forward(warm, x, record_batch_stats=True)
+    return [(mean.view(k, w, -1).mean(1), var.view(k, w, -1).mean(1)) for mean, var in trace.batch_stats]
+
+
+def _resolve(spec: NetworkSpec, knob_values: Sequence[float], device: torch.device,
+             cache: WeightCache) -> _Network:
+    scheme = spec.scheme
+    keys = []
+    if scheme.family not in ("zeros", "constant"):
+        keys = [BaseKey(layer, spec.width, spec.width, scheme.family, spec.seed, str(device))
+                for layer in range(spec.depth)]
+    missing = sum(not cache.contains(key) for key in keys)
+    check_fits(spec, len(knob_values), missing, device, reclaimable=cache.nbytes)
+    keep = frozenset(keys)
+    bases: list[Tensor | None] = [cache.get(key, keep) for key in keys] or [None] * spec.depth
+    scales = torch.tensor([scheme.scale(v, spec.width, spec.width) for v in knob_values],
+                          dtype=torch.float32, device=device)
+    head = _normal((spec.width, CLASSES), spec.seed, _HEAD_STREAM, device) / spec.width**0.5
+    return _Network(spec, bases, scales, head)
+
+
+def _check_knob_values(spec: NetworkSpec, knob_values: Sequence[float]) -> None:
+    if not knob_values:
+        raise SpecError("sweep", "needs at least one value")
+    if spec.scheme.knob == "std":
+        for value in knob_values:
+            number_in("std", value, STD_RANGE)
+    elif spec.scheme.knob == "gain":
+        for value in knob_values:
+            number_in("gain", value, GAIN_RANGE)
+
+
+def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = "auto",
+              cache: WeightCache = shared_cache, bins: int = DEFAULT_BINS) -> list[PassResult]:
+    """One batched forward + backward pass for each value of the init knob (std or gain).
+
+    Returns one PassResult per value, each equal to what run_pass gives for
+    spec.with_knob(value). Raises SpecError for a configuration that cannot run.
+    """
+    spec.validate()
+    _check_knob_values(spec, knob_values)
+    dev = pick_device(device)
+    start = time.perf_counter()
+    net = _resolve(spec, knob_values, dev, cache)
+    k = net.configs
+    running = _running_statistics(net) if spec.norm == "batch" and spec.bn_mode == "running" else None
+
+    x = _normal((spec.batch, spec.width), spec.seed, _INPUT_STREAM, dev)
+    x = x.expand(k, -1, -1).clone().requires_grad_(True)
+    trace = _forward(net, x, running)
+    labels = torch.randint(CLASSES, (spec.batch,), generator=seeded_generator(spec.seed, _HEAD_STREAM, dev),
+                           device=dev)
+    logits = trace.h[-1] @ net.head
+    losses = F.cross_entropy(logits.reshape(k * spec.batch, CLASSES), labels.repeat(k),
+                             reduction="none").view(k, spec.batch).mean(1)
+    grads = torch.autograd.grad(losses.sum(), trace.h + trace.z)
+    grad_h, grad_z = grads[: spec.depth], grads[spec.depth:]
+
+    with torch.no_grad():
+        summary = _summarize(spec, trace, grad_h, grad_z, bins, dev)
+        summary["loss"] = losses
+        host = ls.to_host(summary)
+    elapsed_ms = (time.perf_counter() - start) * 1000.0
+    return [_result(spec.with_knob(value), host, i, str(dev), elapsed_ms)
+            for i, value in enumerate(knob_values)]
+
+
+def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = shared_cache,
+             bins: int = DEFAULT_BINS) -> PassResult:
+    """Forward and backward pass of one configuration; see run_sweep."""
+    spec.validate()
+    return run_sweep(spec, [spec.knob_value], device=device, cache=cache, bins=bins)[0]
+
+
+def output_range(spec: NetworkSpec) -> tuple[float, float] | None:
+    """The bounded range of a layer's output (tanh, sigmoid), unless a norm after the activation
+    moves it; None where it is unbounded."""
+    bounded = ACTIVATIONS[spec.activation].output_range
+    return None if spec.norm != "none" and spec.norm_place == "after" else bounded
+
+
+def _stack(tensors: Sequence[Tensor]) -> Tensor:
+    """(L, K, N) from L tensors of shape (K, B, D)."""
+    return torch.stack([t.flatten(1) for t in tensors])
+
+
+def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_z: Sequence[Tensor],
+               bins: int, dev: torch.device) -> dict[str, Tensor]:
+    activation = ACTIVATIONS[spec.activation]
+    h, a, g = (ls.finite_only(_stack(t)) for t in (trace.h, trace.a, grad_h))
+    out: dict[str, Tensor] = {}
+    out["mean"], out["std"], out["nonfinite"] = ls.finite_moments(h)
+    out["pre_mean"], out["pre_std"], _ = ls.finite_moments(a)
+    out["grad_mean"], out["grad_std"], out["grad_nonfinite"] = ls.finite_moments(g)
+
+    lo, hi = ls.activation_range(h, output_range(spec))
+    out["act_lo"], out["act_hi"], out["act_counts"] = lo, hi, ls.histograms(h, lo, hi, bins)
+    lo, hi = ls.finite_range(a)
+    out["pre_lo"], out["pre_hi"], out["pre_counts"] = lo, hi, ls.histograms(a, lo, hi, bins)
+    lo, hi = ls.symmetric_range(g)
+    out["grad_lo"], out["grad_hi"], out["grad_counts"] = lo, hi, ls.histograms(g, lo, hi, bins)
+
+    if activation.saturated is not None:
+        out["saturated"] = activation.saturated(_stack(trace.f)).float().mean(-1)
+    if activation.inactive is not None:
+        inactive = torch.stack([activation.inactive(t).all(dim=1) for t in trace.a])  # (L, K, D)
+        out["dead"] = inactive.float().mean(-1)
+
+    wg_moments = [ls.weight_grad_moments(hp, gz) for hp, gz in zip(trace.inputs, grad_z)]
+    out["wgrad_mean"] = torch.stack([m for m, _ in wg_moments])
+    out["wgrad_std"] = torch.stack([s for _, s in wg_moments])
+    sample = min(ls.WEIGHT_GRAD_SAMPLE, spec.width)
+    pick = seeded_generator(spec.seed, _SAMPLE_STREAM, dev)
+    rows = torch.randperm(spec.width, generator=pick, device=dev)[:sample]
+    cols = torch.randperm(spec.width, generator=pick, device=dev)[:sample]
+    wg = ls.finite_only(torch.stack([ls.weight_grad_sample(hp, gz, rows, cols)
+                                     for hp, gz in zip(trace.inputs, grad_z)]))
+    lo, hi = ls.symmetric_range(wg)
+    out["wgrad_lo"], out["wgrad_hi"], out["wgrad_counts"] = lo, hi, ls.histograms(wg, lo, hi, bins)
+    return out
+
+
+def _hist(host: dict[str, Tensor], prefix: str, layer: int, k: int) -> Histogram:
+    counts = host[f"{prefix}_counts"][layer, k].round().long().tolist()
+    return Histogram(float(host[f"{prefix}_lo"][k]), float(host[f"{prefix}_hi"][k]), counts)
+
+
+def _result(spec: NetworkSpec, host: dict[str, Tensor], k: int, device: str, ms: float) -> PassResult:
+    theory = predicted_std(spec)
+
+    def value(name: str, layer: int) -> float:
+        return float(host[name][layer, k])
+
+    layers = [
+        LayerStats(
+            layer=layer + 1,
+            mean=value("mean", layer),
+            std=value("std", layer),
+            saturated_fraction=value("saturated", layer) if "saturated" in host else None,
+            dead_fraction=value("dead", layer) if "dead" in host else None,
+            nonfinite=int(value("nonfinite", layer)),
+            preactivation_mean=value("pre_mean", layer),
+            preactivation_std=value("pre_std", layer),
+            grad_mean=value("grad_mean", layer),
+            grad_std=value("grad_std", layer),
+            grad_nonfinite=int(value("grad_nonfinite", layer)),
+            weight_grad_mean=value("wgrad_mean", layer),
+            weight_grad_std=value("wgrad_std", layer),
+            theory_std=theory[layer],
+            activation_hist=_hist(host, "act", layer, k),
+            preactivation_hist=_hist(host, "pre", layer, k),
+            grad_hist=_hist(host, "grad", layer, k),
+            weight_grad_hist=_hist(host, "wgrad", layer, k),
+        )
+        for layer in range(spec.depth)
+    ]
+    return PassResult(spec=spec, device=device, ms=ms, loss=float(host["loss"][k]), layers=layers)
+

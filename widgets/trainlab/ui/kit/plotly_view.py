@@ -1,0 +1,111 @@
+"""PlotlyView: a small anywidget that draws a plotly figure dict and updates it in place.
+
+Why not plotly's FigureWidget: its front end carries the whole plotly.js bundle through the
+widget state and failed to initialize in most page loads on a slow client (see
+shared/engineering.md). This module is a few dozen lines; plotly.js comes from the page (see
+static/plotly_view.js), so it loads once per page whatever the number of figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets as widgets
+import traitlets
+
+from trainlab.ui.kit.embedding import scale_text
+
+_STATIC = Path(__file__).parent / "static"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+@cache
+def plotly_js() -> bytes:
+    """plotly.js as plotly.py ships it, for front ends whose page has no plotly renderer."""
+    return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+
+
+class PlotlyView(anywidget.AnyWidget):
+    _esm = _STATIC / "plotly_view.js"
+    _css = _STATIC / "plotly_view.css"
+
+    figure = traitlets.Dict().tag(sync=True)
+    # Traces that rarely change (a contour map), drawn before figure["data"]: sent only when they
+    # change, and kept as the same objects in the browser, so Plotly.react does not redraw them.
+    base = traitlets.List().tag(sync=True)
+    # Bumped on every draw request; the front end writes it to data-revision once drawn.
+    revision = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self, figure: dict[str, Any] | None = None, *, text_scale: float = 1.0, height: int | None = None,
+                 **kwargs: Any) -> None:
+        """text_scale multiplies every font size of the figures shown, height (px) replaces theirs:
+        both for the compact slide layout (see embedding.py)."""
+        super().__init__(figure=figure or {}, **kwargs)
+        self.text_scale = text_scale
+        self.fixed_height = height
+        self._click_handlers: list[Callable[[float, float], None]] = []
+        self.on_msg(self._on_front_end_message)
+
+    def on_click(self, handler: Callable[[float, float], None]) -> None:
+        """Call handler(x, y) when the user clicks a point of the plot."""
+        self._click_handlers.append(handler)
+
+    def show(self, figure: dict[str, Any], base: list[dict[str, Any]] | None = None) -> None:
+        """Draw `figure` ({"data", "layout", optional "frames"}) after the `base` traces (None: keep
+        the current ones), updating the plot in place.
+
+        A layout transition animates the change from the figure drawn before; plotly.js can
+        only do that between figures with the same axes and traces, so otherwise it is dropped.
+        """
+        if "transition" in figure.get("layout", {}) and _structure(figure) != _structure(self.figure):
+            figure = {**figure, "layout": {k: v for k, v in figure["layout"].items() if k != "transition"}}
+        figure = self._fitted(figure)
+        with self.hold_sync():
+            if base is not None and base != self.base:
+                self.base = base
+            self.figure = figure
+            self.revision += 1
+
+    def _fitted(self, figure: dict[str, Any]) -> dict[str, Any]:
+        if self.text_scale == 1.0 and self.fixed_height is None:
+            return figure
+        layout = dict(scale_text(figure.get("layout", {}), self.text_scale))
+        if self.fixed_height is not None:
+            layout["height"] = self.fixed_height
+        fitted = {**figure, "layout": layout}
+        if "frames" in figure:
+            fitted["frames"] = [{**f, "layout": scale_text(f["layout"], self.text_scale)} if "layout" in f else f
+                                for f in figure["frames"]]
+        return fitted
+
+    def animate(self, **options: Any) -> None:
+        """Play the figure's frames in the browser (plotly.animate options)."""
+        self.send({"type": "animate", "options": options})
+
+    def _on_front_end_message(self, _widget: object, content: dict, _buffers: list) -> None:
+        if content.get("type") == "plotly-js":
+            self.send({"type": "plotly-js"}, [plotly_js()])
+        elif content.get("type") == "click":
+            for handler in self._click_handlers:
+                handler(float(content["x"]), float(content["y"]))
+
+
+def _structure(figure: dict[str, Any]) -> tuple:
+    layout = figure.get("layout", {})
+    axes = sorted(k for k in layout if k.startswith(("xaxis", "yaxis")))
+    return axes, [(t.get("type"), t.get("xaxis"), t.get("yaxis")) for t in figure.get("data", [])]
+
+
+def plotly_bootstrap() -> widgets.Output:
+    """A hidden, empty plotly output: drawing it makes the page's plotly renderer define
+    window.Plotly, which every PlotlyView on the page then uses."""
+    out = widgets.Output(layout=widgets.Layout(display="none"))
+    out.outputs = (
+        {"output_type": "display_data", "data": {PLOTLY_MIME: {"data": [], "layout": {}}}, "metadata": {}},
+    )
+    return out
