@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 from timing import median_ms  # benchmarks/timing.py, beside this script
-from trainlab.compute.optimizer_runs import OptimizerSpec, basin_map, run_optimizer
-from trainlab.compute.surfaces import make_surface
-from trainlab.ui.race_figure import race_figure, surface_traces
+from trainlab.compute.optim.runs import OptimizerSpec, basin_map, run_optimizer
+from trainlab.compute.optim.surfaces import make_surface
+from trainlab.figures.race import race_figure, surface_traces
 
 RACERS = [OptimizerSpec("sgd", lr=1e-3), OptimizerSpec("momentum", lr=1e-3), OptimizerSpec("nesterov", lr=1e-3),
           OptimizerSpec("rmsprop", lr=1e-2), OptimizerSpec("adam", lr=0.05), OptimizerSpec("adagrad", lr=0.5)]
