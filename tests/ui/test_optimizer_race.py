@@ -39,9 +39,9 @@ def test_presets_set_what_they_name_and_show_the_lesson(label):
     race.preset.value = label
     drawn = paths(race)
     preset = RACE_PRESETS[label]
-    assert race.surface.value == preset.surface and race.steps.value == preset.steps
-    assert {r.optimizer.name for r in race.result} == set(preset.racers)
-    assert len(drawn) == len(preset.racers)
+    assert race.surface.value == preset.race.surface and race.steps.value == preset.race.steps
+    assert {r.optimizer.name for r in race.result} == {r.name for r in preset.race.racers}
+    assert len(drawn) == len(preset.race.racers)
     assert race.preset.value == label, "a preset must survive its own slider rounding"
     assert preset.lesson in notices(race, "info")
 

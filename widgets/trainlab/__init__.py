@@ -1,18 +1,44 @@
 """trainlab: interactive, visual labs on how deep networks train.
 
 `from trainlab import InitExplorer` gives the initialization & normalization explorer,
-`OptimizerRace` the optimizer race, `TrainingDashboard` live training on real data,
-and `PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
-the pure-PyTorch layer behind it, usable from scripts.
+`OptimizerRace` the optimizer race, `TrainingDashboard` live training on real data, and
+`PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
+the pure-PyTorch layer behind them, usable from scripts.
+
+Names are imported when first used, so that `import trainlab.compute` or the `trainlab` command
+load neither ipywidgets nor plotly (nor torch, for `trainlab serve`).
 """
 
-from trainlab.compute import NetworkSpec, PassResult, SpecError, run_pass, run_sweep
-from trainlab.compute.train.trainer import TrainConfig, Trainer
-from trainlab.ui.init_explorer import InitExplorer
-from trainlab.ui.optimizer_race import OptimizerRace
-from trainlab.ui.predict_reveal import PredictReveal
-from trainlab.ui.training_dashboard import TrainingDashboard
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["InitExplorer", "OptimizerRace", "TrainingDashboard", "PredictReveal", "NetworkSpec",
-           "PassResult", "SpecError", "TrainConfig", "Trainer", "run_pass", "run_sweep"]
+
+_PUBLIC = {
+    "InitExplorer": "trainlab.ui.init_explorer",
+    "OptimizerRace": "trainlab.ui.optimizer_race",
+    "TrainingDashboard": "trainlab.ui.training_dashboard",
+    "PredictReveal": "trainlab.ui.predict_reveal",
+    "NetworkSpec": "trainlab.compute.net.spec",
+    "PassResult": "trainlab.compute.net.results",
+    "SpecError": "trainlab.compute.errors",
+    "TrainConfig": "trainlab.compute.train.config",
+    "Trainer": "trainlab.compute.train.trainer",
+    "run_pass": "trainlab.compute.net.network_pass",
+    "run_sweep": "trainlab.compute.net.network_pass",
+}
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'trainlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value  # imported once; later look-ups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])

@@ -21,7 +21,9 @@ from typing import Any, NoReturn
 
 from trainlab.compute import ACTIVATIONS, INIT_SCHEMES, NORMS, NetworkSpec, SpecError, pick_device, run_pass
 from trainlab.compute.devices import DEVICE_CHOICES
-from trainlab.compute.optim.runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, run_optimizer
+from trainlab.compute.optim.registry import OPTIMIZERS
+from trainlab.compute.optim.runs import run_optimizer
+from trainlab.compute.optim.spec import RACE_SCHEDULES as SCHEDULES, OptimizerSpec
 from trainlab.compute.optim.surfaces import SURFACES, make_surface
 from trainlab.compute.net.spec import BATCH_RANGE, DEPTH_RANGE, GAIN_RANGE, NORM_PLACES, STD_RANGE, WIDTH_RANGE
 from trainlab.serve import add_serve_arguments, serve
@@ -155,10 +157,10 @@ def _optimize_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--noise", default="0", help="std of Gaussian noise added to each gradient, 0..100")
     p.add_argument("--seed", default="0", help="noise seed")
     p.add_argument("--schedule", default="none", help=", ".join(SCHEDULES))
-    p.add_argument("--momentum", default="0.9", help="momentum / Nesterov rho, in [0, 1)")
-    p.add_argument("--beta1", default="0.9", help="Adam beta1, in [0, 1)")
-    p.add_argument("--beta2", default="0.999", help="Adam beta2, in [0, 1)")
-    p.add_argument("--decay", default="0.99", help="RMSProp decay, in [0, 1)")
+    p.add_argument("--momentum", default=None, help="momentum / Nesterov rho, in [0, 1) (default 0.9)")
+    p.add_argument("--beta1", default=None, help="Adam beta1, in [0, 1) (default 0.9)")
+    p.add_argument("--beta2", default=None, help="Adam beta2, in [0, 1) (default 0.999)")
+    p.add_argument("--decay", default=None, help="RMSProp decay, in [0, 1) (default 0.99)")
     p.add_argument("--condition", default=None, help="quadratic only: condition number, 1..1000")
     p.add_argument("--angle", default=None, help="quadratic only: rotation in degrees")
     p.add_argument("--json", action="store_true", help="print JSON with the full trajectory")
@@ -217,7 +219,8 @@ _TRAIN_HELP = {"dataset": "digits, spirals, moons", "optimizer": "sgd, momentum,
 
 def run_train(args: argparse.Namespace) -> int:
     from trainlab.compute.train.history import Run, RunHistory
-    from trainlab.compute.train.trainer import TrainConfig, Trainer
+    from trainlab.compute.train.config import TrainConfig
+    from trainlab.compute.train.trainer import Trainer
 
     settings: dict[str, Any] = {name: getattr(args, name) for name in _TRAIN_CHOICES if getattr(args, name)}
     for names, kind in ((_TRAIN_INTS, int), (_TRAIN_FLOATS, float)):

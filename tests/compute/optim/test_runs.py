@@ -10,8 +10,9 @@ import torch
 
 from trainlab.compute.optim import update_rules as rules
 from trainlab.compute.errors import SpecError
-from trainlab.compute.optim.runs import (OPTIMIZERS, SCHEDULES, OptimizerSpec, basin_map, learning_rates,
-                                             run_optimizer)
+from trainlab.compute.optim.registry import OPTIMIZERS
+from trainlab.compute.optim.runs import basin_map, learning_rates, run_optimizer
+from trainlab.compute.optim.spec import RACE_SCHEDULES as SCHEDULES, OptimizerSpec
 from trainlab.compute.optim.surfaces import Surface, himmelblau, quadratic, rosenbrock, saddle
 
 F64 = torch.float64
@@ -47,22 +48,22 @@ EXPECTED_STATE = {
 
 def _torch_optimizer(spec: OptimizerSpec, p: torch.Tensor) -> torch.optim.Optimizer:
     """The optimizer written out here from the spec's fields, not taken from the package."""
-    lr, n = spec.lr, spec.name
+    lr, n, v = spec.lr, spec.name, spec.value
     if n == "sgd":
         return torch.optim.SGD([p], lr=lr)
     if n == "momentum":
-        return torch.optim.SGD([p], lr=lr, momentum=spec.momentum)
+        return torch.optim.SGD([p], lr=lr, momentum=v("momentum"))
     if n == "nesterov":
-        return torch.optim.SGD([p], lr=lr, momentum=spec.momentum, nesterov=True)
+        return torch.optim.SGD([p], lr=lr, momentum=v("momentum"), nesterov=True)
     if n == "adagrad":
-        return torch.optim.Adagrad([p], lr=lr, eps=spec.eps)
+        return torch.optim.Adagrad([p], lr=lr, eps=v("eps"))
     if n == "rmsprop":
-        return torch.optim.RMSprop([p], lr=lr, alpha=spec.decay, eps=spec.eps)
+        return torch.optim.RMSprop([p], lr=lr, alpha=v("decay"), eps=v("eps"))
     if n == "adam":
-        return torch.optim.Adam([p], lr=lr, betas=(spec.beta1, spec.beta2), eps=spec.eps)
+        return torch.optim.Adam([p], lr=lr, betas=(v("beta1"), v("beta2")), eps=v("eps"))
     if n == "adamw":
-        return torch.optim.AdamW([p], lr=lr, betas=(spec.beta1, spec.beta2), eps=spec.eps,
-                                 weight_decay=spec.weight_decay)
+        return torch.optim.AdamW([p], lr=lr, betas=(v("beta1"), v("beta2")), eps=v("eps"),
+                                 weight_decay=v("weight_decay"))
     if n == "lbfgs":
         return torch.optim.LBFGS([p], lr=lr, max_iter=1, max_eval=25, history_size=20, line_search_fn=None)
     if n == "lbfgs_line_search":
@@ -177,11 +178,11 @@ def test_trajectory_equals_torch_optim(name, surface_name, schedule):
         t = torch.arange(1, steps + 1, dtype=F64)[:, None, None]
         m = torch.stack([s["exp_avg"] for s in ref_states])
         v = torch.stack([s["exp_avg_sq"] for s in ref_states])
-        torch.testing.assert_close(run.state["first_moment_hat"], m / (1 - spec.beta1**t), rtol=1e-9, atol=1e-12)
-        torch.testing.assert_close(run.state["second_moment_hat"], v / (1 - spec.beta2**t), rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(run.state["first_moment_hat"], m / (1 - spec.value('beta1')**t), rtol=1e-9, atol=1e-12)
+        torch.testing.assert_close(run.state["second_moment_hat"], v / (1 - spec.value('beta2')**t), rtol=1e-9, atol=1e-12)
         # and the step is lr * m_hat / (sqrt(v_hat) + eps) (constant lr here)
         if schedule == "none" and name == "adam":
-            step = -spec.lr * run.state["first_moment_hat"] / (run.state["second_moment_hat"].sqrt() + spec.eps)
+            step = -spec.lr * run.state["first_moment_hat"] / (run.state["second_moment_hat"].sqrt() + spec.value('eps'))
             torch.testing.assert_close(run.points[1:] - run.points[:-1], step, rtol=1e-9, atol=1e-12)
 
 
@@ -225,6 +226,48 @@ def test_lbfgs_line_search_moves():
     assert (run.losses[1:, 0] <= run.losses[:-1, 0] + 1e-12).all()  # strong Wolfe: never uphill
     ls = run_optimizer(surface, OptimizerSpec("lbfgs_line_search"), None, 200)
     assert ls.steps_to_minimum() is not None
+
+
+# --------------------------------------------------------------------------------------------
+# weight decay: every optimizer takes it, and it changes every trajectory
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_weight_decay_reaches_every_optimizer(name):
+    surface, start = SURF["himmelblau"], STARTS["himmelblau"]
+    plain = run_optimizer(surface, OptimizerSpec(name, weight_decay=0.0), start, 40)
+    decayed = run_optimizer(surface, OptimizerSpec(name, weight_decay=0.3), start, 40)
+    assert (plain.points[-1] - decayed.points[-1]).abs().max() > 1e-3
+    # the recorded loss is the surface's own (what the map shows), the decay only moves the point
+    torch.testing.assert_close(decayed.losses, surface(decayed.points), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["adam_no_bias_correction", "newton", "lbfgs", "lbfgs_line_search"])
+def test_decay_torch_lacks_is_coupled_l2(name):
+    """Where torch applies no weight_decay, it is the L2 term 0.5 wd |x|^2: the same run as on a
+    surface with that term added by hand."""
+    base = SURF["himmelblau"]
+    wd = 0.2
+    with_l2 = Surface("l2", lambda p: base(p) + 0.5 * wd * p.square().sum(-1), base.minima, base.view, base.start, "")
+    ours = run_optimizer(base, OptimizerSpec(name, weight_decay=wd), STARTS["himmelblau"], 25)
+    by_hand = run_optimizer(with_l2, OptimizerSpec(name), STARTS["himmelblau"], 25)
+    k = min(ours.points.shape[0], by_hand.points.shape[0])
+    torch.testing.assert_close(ours.points[:k], by_hand.points[:k], rtol=1e-9, atol=1e-9)
+
+
+def test_weight_decay_of_sgd_is_torchs_coupled_l2():
+    spec = OptimizerSpec("sgd", lr=0.01, weight_decay=0.1)
+    run = run_optimizer(SURF["himmelblau"], spec, STARTS["himmelblau"], 5)
+    x = torch.tensor([STARTS["himmelblau"]], dtype=F64)
+    for t in range(5):
+        x = x - 0.01 * (_single_grad(SURF["himmelblau"], x) + 0.1 * x)
+        torch.testing.assert_close(run.points[t + 1], x, rtol=0, atol=1e-12)
+
+
+def test_adagrad_eps_is_torchs_default_everywhere():
+    assert OptimizerSpec("adagrad").value("eps") == 1e-10
+    assert OptimizerSpec("adam").value("eps") == 1e-8
+    assert OptimizerSpec("adamw").value("weight_decay") == 0.01
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,7 +330,7 @@ def test_learning_rates_match_torch_schedulers(schedule, steps):
 
 def test_learning_rates_none_and_defaults():
     assert learning_rates(OptimizerSpec("sgd", lr=0.3), 4) == [0.3] * 4
-    assert learning_rates(OptimizerSpec("adam"), 3) == [OPTIMIZERS["adam"].default_lr] * 3
+    assert learning_rates(OptimizerSpec("adam"), 3) == [OPTIMIZERS["adam"].race_lr] * 3
     assert set(SCHEDULES) == {"none", "step", "cosine", "exponential"}
 
 
@@ -450,8 +493,8 @@ def test_default_start_and_lr():
     surface = SURF["rosenbrock"]
     run = run_optimizer(surface, OptimizerSpec("adam"), None, 3)
     assert run.points[0, 0].tolist() == list(surface.start)
-    assert run.lrs == [OPTIMIZERS["adam"].default_lr] * 3
-    assert OptimizerSpec("adagrad").learning_rate == OPTIMIZERS["adagrad"].default_lr
+    assert run.lrs == [OPTIMIZERS["adam"].race_lr] * 3
+    assert OptimizerSpec("adagrad").learning_rate == OPTIMIZERS["adagrad"].race_lr
     assert OptimizerSpec("adagrad", lr=0.3).learning_rate == 0.3
 
 
@@ -559,6 +602,11 @@ BAD_SPECS = [
     (dict(name="adamw", weight_decay=2.0), "weight_decay"),
     (dict(name="rprop"), "optimizer"),
     (dict(name="sgd", schedule="linear"), "schedule"),
+    # a hyperparameter the optimizer does not take is refused, not ignored
+    (dict(name="adam", momentum=0.5), "momentum"),
+    (dict(name="sgd", beta1=0.8), "beta1"),
+    (dict(name="momentum", eps=1e-6), "eps"),
+    (dict(name="newton", decay=0.9), "decay"),
 ]
 
 
@@ -577,7 +625,7 @@ def test_bad_spec_is_a_spec_error_naming_the_field(kwargs, field):
 def test_good_spec_validates():
     for name in OPTIMIZERS:
         assert OptimizerSpec(name).validate().name == name
-    assert OptimizerSpec("sgd", lr=10.0, momentum=0.0).validate().lr == 10.0
+    assert OptimizerSpec("momentum", lr=10.0, momentum=0.0).validate().lr == 10.0
 
 
 @pytest.mark.parametrize("kwargs,field", [

@@ -10,7 +10,8 @@ import torch
 
 from trainlab.compute.errors import SpecError
 from trainlab.compute.optim.schedules import ScheduleSpec, learning_rates
-from trainlab.compute.train.trainer import TrainConfig, Trainer, smoothed
+from trainlab.compute.train.config import TrainConfig
+from trainlab.compute.train.trainer import Trainer, smoothed
 
 SMALL = TrainConfig().with_settings(width=128, steps=60, record_every=10)
 

@@ -7,6 +7,9 @@ import math
 
 from trainlab.compute.errors import SpecError
 
+# Ranges every part of trainlab shares; the others sit next to the field they bound.
+SEED_RANGE = (0, 2**31 - 1)
+
 
 def choice(field: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:

@@ -19,13 +19,11 @@ from trainlab.compute import ACTIVATIONS, NetworkSpec, PassResult, SpecError, pi
 from trainlab.compute.checks import choice, number_in
 from trainlab.compute.net.memory import needed_bytes
 from trainlab.compute.net.network_pass import DEFAULT_BINS
-from trainlab.compute.net.spec import GAIN_RANGE, STD_RANGE
+from trainlab.compute.net.spec import GAIN_RANGE, STD_RANGE, SWEEP_RANGES
 from trainlab.export import size
 from trainlab.export.page import ExportPage
 from trainlab.figures.animation import animation_controls
 from trainlab.figures.explorer import animated_grid_figure, histogram_parts, short_number, shown_layers
-from trainlab.ui.explorer_report import describe
-from trainlab.ui.init_explorer import SWEEP_RANGES
 
 # The explorer's sweep button: its knob ranges, and 16 points (InitExplorer's sweep_points).
 DEFAULT_RANGES = SWEEP_RANGES
@@ -143,7 +141,7 @@ def compute(grid: InitGrid, device: str = "auto") -> dict[str, list[PassResult]]
 
 def _frame_title(result: PassResult) -> dict:
     last = result.layers[-1]
-    text = (f"<b>{describe(result.spec)}</b> · last layer std {short_number(last.std)} · "
+    text = (f"<b>{result.spec.describe()}</b> · last layer std {short_number(last.std)} · "
             f"loss {short_number(result.loss)}")
     return {"text": text, "x": 0.0, "xanchor": "left", "xref": "paper", "y": 0.985, "yanchor": "top",
             "font": {"size": 14}}

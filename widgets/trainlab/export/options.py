@@ -12,7 +12,8 @@ from pathlib import Path
 
 from trainlab.compute import ACTIVATIONS, NetworkSpec, SpecError
 from trainlab.compute.checks import number_in, whole_in
-from trainlab.compute.optim.runs import OPTIMIZERS, SCHEDULES, OptimizerSpec
+from trainlab.compute.optim.registry import OPTIMIZERS
+from trainlab.compute.optim.spec import RACE_SCHEDULES as SCHEDULES, OptimizerSpec
 from trainlab.compute.optim.surfaces import SURFACES
 from trainlab.export.init_grid import DEFAULT_ACTIVATIONS, DEFAULT_POINTS, DEFAULT_RANGES, KNOB_RANGES, InitGrid, log_spaced
 from trainlab.export.race import FRAMES_RANGE, RaceExport
@@ -151,11 +152,15 @@ def _racers(args: argparse.Namespace, base: tuple[OptimizerSpec, ...]) -> tuple[
     racers = base if args.optimizers is None else tuple(OptimizerSpec(n) for n in _names(args.optimizers))
     if not racers:
         raise SpecError("optimizers", "needs at least one optimizer")
-    settings: dict[str, object] = {name: _number(name, getattr(args, name)) for name in _HYPERPARAMETERS
-                                   if getattr(args, name) is not None}
+    given = {name: _number(name, getattr(args, name)) for name in _HYPERPARAMETERS if getattr(args, name) is not None}
+    for name, value in given.items():
+        # "for every optimizer that has it": one that none of the racers takes is refused.
+        takers = [r for r in racers if name in r.info.hyperparameters]
+        if not takers:
+            raise SpecError(name, f"none of {', '.join(r.name for r in racers)} takes a {name}")
+        racers = tuple(dataclasses.replace(r, **{name: value}) if r in takers else r for r in racers)
     if args.schedule is not None:
-        settings["schedule"] = args.schedule
-    racers = tuple(dataclasses.replace(r, **settings) for r in racers)
+        racers = tuple(dataclasses.replace(r, schedule=args.schedule) for r in racers)
     if args.lr is not None:
         lrs = [_number("lr", text) for text in _names(args.lr)]
         if len(lrs) == 1:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import trainlab
-from trainlab.compute.checks import choice, number_in, whole_in
+from trainlab.compute.checks import choice, whole_in
 from trainlab.compute.errors import SpecError
-from trainlab.compute.optim.runs import OptimizerSpec, Trajectory, run_optimizer
-from trainlab.compute.optim.surfaces import Surface, make_surface
+from trainlab.compute.optim.race import Race
+from trainlab.compute.optim.runs import Trajectory
 from trainlab.export import size
 from trainlab.export.page import ExportPage
 from trainlab.figures.surface_image import surface_image
@@ -21,7 +21,6 @@ from trainlab.presets import RACE_PRESETS
 from trainlab.figures.race import MAX_FRAMES, MAX_PATH_POINTS, frame_steps, race_figure, surface_traces
 
 FRAMES_RANGE = (2, 2000)
-STEPS_RANGE = (1, 10_000)
 # Measured JSON bytes: a racer's trace's fixed keys; a path coordinate (5 significant digits) and
 # a loss curve's number (a step, then a loss: shorter on average); a frame's state panel, step
 # marker and keys; the surface picture (6 to 23 kB of base64 PNG over the seven surfaces).
@@ -34,59 +33,31 @@ LAYOUT_BYTES = 3_000
 
 
 @dataclass(frozen=True)
-class RaceExport:
-    """One race: a surface, the racers (each an OptimizerSpec), and how it runs and animates.
-    The defaults are the live race's first view: momentum and Adam on Rosenbrock's valley."""
+class RaceExport(Race):
+    """A race (the live race's first view by default: momentum and Adam on Rosenbrock's valley)
+    and how its export animates: how many frames, whose state the panel shows (None: the first
+    racer's), and the lecture point it came from, whose lesson the page states."""
 
-    surface: str = "rosenbrock"
-    condition: float | None = None  # quadratic only
-    angle: float | None = None  # quadratic only
-    racers: tuple[OptimizerSpec, ...] = (OptimizerSpec("momentum", lr=0.001), OptimizerSpec("adam", lr=0.05))
-    steps: int = 300
-    start: tuple[float, float] | None = None  # None: the surface's own start point
-    noise: float = 0.0
-    seed: int = 0
     frames: int = MAX_FRAMES
-    show_state: str | None = None  # whose optimizer state the panel shows; None: the first racer's
+    show_state: str | None = None
     preset: str | None = None
 
     @classmethod
     def from_preset(cls, name: str) -> RaceExport:
         choice("preset", name, tuple(RACE_PRESETS))
-        p = RACE_PRESETS[name]
-        return cls(surface=p.surface, racers=tuple(OptimizerSpec(n, **kw) for n, kw in p.racers.items()),
-                   steps=p.steps, noise=p.noise, preset=name, **{k: float(v) for k, v in p.surface_params.items()})
-
-    def replace(self, **changes: object) -> RaceExport:
-        return dataclasses.replace(self, **changes)
-
-    def make_surface(self) -> Surface:
-        params = {k: v for k, v in (("condition", self.condition), ("angle", self.angle)) if v is not None}
-        return make_surface(self.surface, **params)
+        race = RACE_PRESETS[name].race
+        return cls(**{f.name: getattr(race, f.name) for f in dataclasses.fields(Race)}, preset=name)
 
     def validate(self) -> RaceExport:
         """Raise SpecError naming the option at fault; everything run_optimizer would refuse, first."""
-        self.make_surface()
-        if not self.racers:
-            raise SpecError("optimizers", "needs at least one optimizer")
-        names = [r.name for r in self.racers]
-        if len(set(names)) < len(names):
-            raise SpecError("optimizers", f"lists an optimizer twice: {','.join(names)}")
-        for racer in self.racers:
-            try:
-                racer.validate()
-            except SpecError as error:
-                # The command line names its racers with --optimizers.
-                raise SpecError("optimizers" if error.field == "optimizer" else error.field, error.reason) from None
-        whole_in("steps", self.steps, STEPS_RANGE)
+        try:
+            super().validate()
+        except SpecError as error:
+            # The command line names its racers with --optimizers.
+            raise SpecError("optimizers" if error.field == "optimizer" else error.field, error.reason) from None
         whole_in("frames", self.frames, FRAMES_RANGE)
-        whole_in("seed", self.seed, (0, 2**31 - 1))
-        number_in("noise", self.noise, (0.0, 100.0))
-        if self.start is not None:
-            for value in self.start:
-                number_in("start", value, (-1e6, 1e6))
         if self.show_state is not None:
-            choice("state", self.show_state, tuple(names))
+            choice("state", self.show_state, tuple(r.name for r in self.racers))
         return self
 
     def estimate(self) -> size.SizeEstimate:
@@ -113,11 +84,6 @@ class RaceExport:
 
     def describe(self) -> str:
         return f"{len(self.racers)} optimizers for {self.steps} steps on {self.surface}"
-
-
-def compute(race: RaceExport) -> list[Trajectory]:
-    surface = race.make_surface()
-    return [run_optimizer(surface, racer, race.start, race.steps, race.noise, race.seed) for racer in race.racers]
 
 
 def _racer_text(run: Trajectory) -> str:
@@ -175,4 +141,4 @@ def race_page(race: RaceExport, runs: list[Trajectory]) -> ExportPage:
 
 def build(race: RaceExport) -> ExportPage:
     """Run every racer and build the export page."""
-    return race_page(race, compute(race.validate()))
+    return race_page(race, race.validate().run())

@@ -10,7 +10,8 @@ from typing import Any
 
 import torch
 
-from trainlab.compute.optim.runs import OPTIMIZERS, Trajectory
+from trainlab.compute.optim.registry import OPTIMIZERS, SYMBOLS
+from trainlab.compute.optim.runs import Trajectory
 from trainlab.compute.optim.surfaces import Surface, make_surface
 from trainlab.figures.animation import animation_controls
 
@@ -21,12 +22,11 @@ SURFACE_COLOURS = [[0.0, "#ffffff"], [1.0, "#4a90c4"]]
 MAX_FRAMES = 50
 MAX_PATH_POINTS = 80
 FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12}
-_STATE_SYMBOLS = {"velocity": "v", "grad_squared": "r", "first_moment": "m", "second_moment": "v",
-                  "first_moment_hat": "m̂", "second_moment_hat": "v̂"}
 
 
 def colour(name: str) -> str:
-    return PALETTE[list(OPTIMIZERS).index(name) % len(PALETTE)]
+    """The optimizer's own colour, from the registry: the same in every figure."""
+    return OPTIMIZERS[name].colour
 
 
 def _r(x: float) -> float | None:
@@ -81,7 +81,7 @@ def state_text(run: Trajectory, step: int) -> str:
         lines.append(f"gradient g = ({g[0]:.3g}, {g[1]:.3g}), lr {run.lrs[step - 1]:.3g}")
         for name, buffer in run.state.items():
             a, b = buffer[step - 1, 0].tolist()
-            lines.append(f"{_STATE_SYMBOLS.get(name, name)} ({name.replace('_', ' ')}) = ({a:.3g}, {b:.3g})")
+            lines.append(f"{SYMBOLS.get(name, name)} ({name.replace('_', ' ')}) = ({a:.3g}, {b:.3g})")
     if int(run.diverged_at[0]) >= 0:
         lines.append(f"<span style='color:#b00'>diverged at step {int(run.diverged_at[0])}</span>")
     return "<br>".join(lines)

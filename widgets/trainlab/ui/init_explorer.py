@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from trainlab.compute import NetworkSpec, SpecError, pick_device, run_pass, run_sweep
+from trainlab.compute.net.spec import SWEEP_RANGES
 from trainlab.presets import INIT_PRESETS
 from trainlab.figures import explorer as figures
 from trainlab.ui.kit.embedding import Embedding
@@ -32,7 +33,6 @@ from trainlab.ui.kit.state import Parser, parse_choice, parser_like, short_state
 
 log = logging.getLogger(__name__)
 CUSTOM = "custom"
-SWEEP_RANGES = {"std": (1e-3, 0.3), "gain": (0.25, 4.0)}
 TABLE_CSS = (
     "<style>.trainlab-table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}"
     ".trainlab-table td,.trainlab-table th{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}"

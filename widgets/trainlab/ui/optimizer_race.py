@@ -19,7 +19,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from trainlab.compute.errors import SpecError
-from trainlab.compute.optim.runs import OPTIMIZERS, SCHEDULES, OptimizerSpec, Trajectory, basin_map, run_optimizer
+from trainlab.compute.optim.registry import OPTIMIZERS
+from trainlab.compute.optim.runs import Trajectory, basin_map, run_optimizer
+from trainlab.compute.optim.spec import RACE_SCHEDULES as SCHEDULES, OptimizerSpec
 from trainlab.compute.optim.surfaces import SURFACES, Surface, make_surface
 from trainlab.presets import RACE_PRESETS
 from trainlab.ui.kit.embedding import COMPACT_HEIGHT, Embedding
@@ -70,7 +72,7 @@ class _TrajectoryCache:
         self._runs: OrderedDict[tuple, Trajectory] = OrderedDict()
 
     def run(self, spec: RaceSpec, surface: Surface, racer: OptimizerSpec) -> Trajectory:
-        key = (surface.name, tuple(sorted(surface.params.items())), racer, spec.start, spec.steps, spec.noise,
+        key = (surface.name, tuple(sorted(surface.params.items())), racer.resolved(), spec.start, spec.steps, spec.noise,
                spec.seed)
         if key not in self._runs:
             self._runs[key] = run_optimizer(surface, racer, spec.start, spec.steps, spec.noise, spec.seed)
@@ -91,7 +93,7 @@ def _hyperparameter_slider(key: str, value: float) -> widgets.ValueWidget:
 
 
 def _setting(spec: OptimizerSpec, key: str) -> float:
-    return spec.decay_amount if key == "weight_decay" else getattr(spec, key)
+    return spec.value(key)
 
 
 class _RacerRow:
@@ -103,10 +105,10 @@ class _RacerRow:
         self.check = widgets.Checkbox(description=info.label, value=False, indent=False,
                                       layout=widgets.Layout(width="auto", margin="0 14px 0 0"))
         title = widgets.HTML(f"<b style='color:{colour(name)}'>{info.label}</b>", layout=widgets.Layout(width="200px"))
-        self.lr = widgets.FloatLogSlider(description="lr", value=info.default_lr, base=10, min=-4, max=1, step=0.001,
+        self.lr = widgets.FloatLogSlider(description="lr", value=info.race_lr, base=10, min=-4, max=1, step=0.001,
                                          readout_format=".3g", style=_STYLE, layout=widgets.Layout(width="260px"))
         defaults = OptimizerSpec(name)
-        self.extra = {key: _hyperparameter_slider(key, info.default_eps if key == "eps" else _setting(defaults, key))
+        self.extra = {key: _hyperparameter_slider(key, _setting(defaults, key))
                       for key in EXTRA.get(name, ())}
         # The hyperparameters of a ticked optimizer only: unticked ones take no room.
         self.box = widgets.HBox([title, self.lr, *self.extra.values()], layout=widgets.Layout(flex_flow="row wrap"))
@@ -128,8 +130,7 @@ class _RacerRow:
 
     def defaults(self) -> dict[str, float]:
         info, spec = OPTIMIZERS[self.name], OptimizerSpec(self.name)
-        return {"lr": info.default_lr, **{key: info.default_eps if key == "eps" else _setting(spec, key)
-                                          for key in self.extra}}
+        return {"lr": info.race_lr, **{key: _setting(spec, key) for key in self.extra}}
 
     def set_spec(self, spec: OptimizerSpec) -> None:
         self.check.value = True
@@ -168,9 +169,8 @@ class OptimizerRace(Shareable, widgets.VBox):
         base = RaceSpec()
         if preset is not None:
             p = RACE_PRESETS[preset]
-            base = replace(base, surface=p.surface, steps=p.steps, noise=p.noise,
-                           racers=tuple(OptimizerSpec(n, **kw) for n, kw in p.racers.items()),
-                           **{k: float(v) for k, v in p.surface_params.items()})
+            base = replace(base, surface=p.race.surface, steps=p.race.steps, noise=p.race.noise,
+                           racers=p.race.racers, **p.race.surface_params)
         changes = {k: v for k, v in {"surface": surface, "steps": steps, "noise": noise, "condition": condition,
                                      "angle": angle, "start": start}.items() if v is not None}
         if racers is not None:
@@ -342,15 +342,14 @@ class OptimizerRace(Shareable, widgets.VBox):
 
     def _matches(self, preset: Any) -> bool:
         """Whether the controls still show `preset` (sliders snap values to their steps)."""
-        spec = self.spec()
-        if spec.surface != preset.surface or {r.name for r in spec.racers} != set(preset.racers):
+        spec, race = self.spec(), preset.race
+        if spec.surface != race.surface or {r.name for r in spec.racers} != {r.name for r in race.racers}:
             return False
-        if spec.steps != preset.steps or not math.isclose(spec.noise, preset.noise, abs_tol=0.03):
+        if spec.steps != race.steps or not math.isclose(spec.noise, race.noise, abs_tol=0.03):
             return False
-        params_match = all(math.isclose(getattr(spec, k), v, rel_tol=0.01) for k, v in preset.surface_params.items())
-        return params_match and all(math.isclose(getattr(r, k), preset.racers[r.name].get(k, getattr(r, k)),
-                                                 rel_tol=0.01, abs_tol=1e-6)
-                                    for r in spec.racers for k in ("lr", *EXTRA.get(r.name, ())))
+        params_match = all(math.isclose(getattr(spec, k), v, rel_tol=0.01) for k, v in race.surface_params.items())
+        return params_match and all(math.isclose(r.value(k), race.racer(r.name).value(k), rel_tol=0.01, abs_tol=1e-6)
+                                    for r in spec.racers for k in r.info.hyperparameters)
 
     def _submit(self) -> None:
         spec = self.spec()
@@ -396,17 +395,17 @@ class OptimizerRace(Shareable, widgets.VBox):
     def _load_preset(self, label: str) -> None:
         """Put a lecture point's settings into the controls (the caller holds off updates)."""
         p = RACE_PRESETS[label]
+        race = p.race
         self.preset.value = label
-        self.surface.value = p.surface
-        for key, value in p.surface_params.items():
+        self.surface.value = race.surface
+        for key, value in race.surface_params.items():
             getattr(self, key).value = value
-        surface = make_surface(p.surface, **p.surface_params)
-        self.start_x.value, self.start_y.value = surface.start
-        self.steps.value, self.noise.value, self.schedule.value = p.steps, p.noise, "none"
+        self.start_x.value, self.start_y.value = race.start_point
+        self.steps.value, self.noise.value, self.schedule.value = race.steps, race.noise, "none"
         for row in self.rows.values():
             row.check.value = False
-        for name, settings in p.racers.items():
-            self.rows[name].set_spec(OptimizerSpec(name, **settings))
+        for racer in race.racers:
+            self.rows[racer.name].set_spec(racer)
         self._lesson = [("info", f"{p.label}: {p.lesson}")]
 
     def _update_visibility(self) -> None:

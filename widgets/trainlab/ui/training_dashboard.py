@@ -27,7 +27,9 @@ from trainlab.compute.devices import intra_op_threads, pick_device, ui_friendly_
 from trainlab.compute.errors import SpecError
 from trainlab.compute.train.history import Run, RunHistory
 from trainlab.compute.optim.schedules import SCHEDULES, learning_rates
-from trainlab.compute.train.trainer import TRAINABLE, Record, TrainConfig, Trainer, known_settings
+from trainlab.compute.optim.registry import TRAINABLE
+from trainlab.compute.train.config import SETTINGS, TrainConfig
+from trainlab.compute.train.trainer import Record, Trainer
 from trainlab.presets import TRAIN_PRESETS
 from trainlab.figures import training as figures
 from trainlab.ui.kit.chunk_runner import ChunkRunner
@@ -83,11 +85,11 @@ class TrainingControls:
             "optimizer": _dropdown("optimizer", list(TRAINABLE), o.name),
             "lr": widgets.FloatLogSlider(description="lr", value=o.learning_rate, base=10, min=-5, max=1, step=0.001,
                                          readout_format=".3g", style=_STYLE, layout=widgets.Layout(width="300px")),
-            "momentum": _slider("momentum", o.momentum),
-            "beta1": _slider("beta1", o.beta1),
-            "beta2": _slider("beta2", o.beta2),
-            "decay": _slider("decay", o.decay),
-            "weight_decay": widgets.FloatText(description="weight decay", value=o.decay_amount, step=1e-4,
+            "momentum": _slider("momentum", o.value("momentum")),
+            "beta1": _slider("beta1", o.value("beta1")),
+            "beta2": _slider("beta2", o.value("beta2")),
+            "decay": _slider("decay", o.value("decay")),
+            "weight_decay": widgets.FloatText(description="weight decay", value=o.value("weight_decay"), step=1e-4,
                                               style=_STYLE, layout=widgets.Layout(width="170px")),
             "dropout": _slider("dropout", config.dropout),
             "schedule": _dropdown("schedule", list(SCHEDULES), s.name),
@@ -99,7 +101,9 @@ class TrainingControls:
         self._update_visibility()
 
     def settings(self) -> dict[str, Any]:
-        values = {name: widget.value for name, widget in self.fields.items()}
+        shown = EXTRA.get(self.fields["optimizer"].value, ())
+        values = {name: widget.value for name, widget in self.fields.items()
+                  if name not in ("momentum", "beta1", "beta2", "decay") or name in shown}
         values["train_subset"] = values["train_subset"] or None
         values["patience"] = values["patience"] or None
         return values
@@ -110,8 +114,8 @@ class TrainingControls:
         o = config.optimizer
         return {"dataset": config.data.name, "preprocessing": config.data.preprocessing,
                 "train_subset": config.data.train_subset or 0, "optimizer": o.name, "lr": o.learning_rate,
-                "momentum": o.momentum, "beta1": o.beta1, "beta2": o.beta2, "decay": o.decay,
-                "weight_decay": o.decay_amount, "dropout": config.dropout, "schedule": config.schedule.name,
+                **{k: o.value(k) for k in ("momentum", "beta1", "beta2", "decay")},
+                "weight_decay": o.value("weight_decay"), "dropout": config.dropout, "schedule": config.schedule.name,
                 "warmup": config.schedule.warmup, "steps": config.steps, "patience": config.patience or 0}
 
     def set_settings(self, config: TrainConfig) -> None:
@@ -142,7 +146,7 @@ class TrainingDashboard(Shareable, widgets.VBox):
     def __init__(self, config: TrainConfig | None = None, *, preset: str | None = None, device: str = "auto",
                  controls: Iterable[str] | None = None, locked: Iterable[str] | None = None, compact: bool = False,
                  **settings: Any) -> None:
-        unknown = set(settings) - known_settings()
+        unknown = set(settings) - set(SETTINGS)
         if unknown:
             raise TypeError(f"TrainingDashboard got unknown settings: {', '.join(sorted(unknown))}")
         if preset is not None and preset not in TRAIN_PRESETS:
@@ -610,7 +614,7 @@ def _preset_runs(label: str, config: TrainConfig) -> list[TrainConfig]:
 def _comparable(config: TrainConfig) -> TrainConfig:
     """The config with the numbers log sliders round (lr, std or gain) and the defaults spelled
     out, so that two configs meaning the same run compare equal."""
-    optimizer = dataclasses.replace(config.optimizer, lr=None, weight_decay=config.optimizer.decay_amount)
+    optimizer = dataclasses.replace(config.optimizer.resolved(), lr=None)
     return dataclasses.replace(config, optimizer=optimizer, network=config.network.resolved().with_knob(1.0))
 
 

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from trainlab.compute.net.activations import ACTIVATIONS
-from trainlab.compute.checks import choice, number_in, whole_in
+from trainlab.compute.checks import SEED_RANGE, choice, number_in, whole_in
 from trainlab.compute.errors import SpecError
 from trainlab.compute.net.init_schemes import INIT_SCHEMES, InitScheme
 
@@ -19,6 +19,9 @@ WIDTH_RANGE = (2, 65536)
 BATCH_RANGE = (1, 4096)
 STD_RANGE = (1e-4, 10.0)
 GAIN_RANGE = (1e-4, 10.0)
+# What a sweep of the init knob spans by default: from vanishing through healthy to saturated or
+# exploding, for the std-driven and the gain-driven schemes.
+SWEEP_RANGES = {"std": (1e-3, 0.3), "gain": (0.25, 4.0)}
 # The small positive bias some use with ReLU, so that units start out firing.
 BIAS_VALUE = 0.01
 
@@ -74,6 +77,32 @@ class NetworkSpec:
     def replace(self, **changes: object) -> NetworkSpec:
         return dataclasses.replace(self, **changes)
 
+    def with_settings(self, **changes: object) -> NetworkSpec:
+        """The spec with `changes`, as a user's change means them: a new init scheme starts from
+        its own gain (the gain belongs to the scheme) unless a gain is given in the same call, and
+        a std or gain the scheme is not set by is refused rather than kept unused."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise SpecError(sorted(unknown)[0], "is not a network setting")
+        if "init" in changes and changes["init"] != self.init and "gain" not in changes:
+            changes = {**changes, "gain": None}
+        spec = dataclasses.replace(self, **changes)
+        choice("init", spec.init, tuple(INIT_SCHEMES))
+        for knob in ("std", "gain"):
+            if changes.get(knob) is not None and spec.scheme.knob != knob:
+                set_by = {"std": "its std", "gain": "its gain", "none": "nothing (it has no knob)"}[spec.scheme.knob]
+                raise SpecError(knob, f"init {spec.init} is set by {set_by}, not a {knob}")
+        return spec
+
+    def describe(self) -> str:
+        """The network in a few words, e.g. "relu · kaiming_normal gain 1.41 · batch norm before"."""
+        knob = self.scheme.knob
+        init = self.init if knob == "none" else f"{self.init} {knob} {self.knob_value:.3g}"
+        norm = "no norm" if self.norm == "none" else f"{self.norm} norm {self.norm_place}"
+        if self.norm == "batch":
+            norm += f" ({self.bn_mode} stats)"
+        return f"{self.activation} · {init} · {norm} · {self.depth}×{self.width} · batch {self.batch}"
+
     def validate(self) -> NetworkSpec:
         """Raise SpecError naming the first field that is out of range; return self if none."""
         choice("activation", self.activation, tuple(ACTIVATIONS))
@@ -84,7 +113,7 @@ class NetworkSpec:
         whole_in("depth", self.depth, DEPTH_RANGE)
         whole_in("width", self.width, WIDTH_RANGE)
         whole_in("batch", self.batch, BATCH_RANGE)
-        whole_in("seed", self.seed, (0, 2**31 - 1))
+        whole_in("seed", self.seed, SEED_RANGE)
         if self.scheme.knob == "std":
             number_in("std", self.std, STD_RANGE)
         if self.scheme.knob == "gain" and self.gain is not None:

@@ -8,112 +8,27 @@ step records the points, losses, gradients, learning rate and the optimizer's ow
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from trainlab.compute.optim import schedules
-from trainlab.compute.optim import update_rules as rules
+from trainlab.compute.checks import number_in, whole_in
 from trainlab.compute.errors import SpecError
+from trainlab.compute.optim import schedules
+from trainlab.compute.optim.registry import TORCH_BUFFERS, Params
+from trainlab.compute.optim.spec import OptimizerSpec
 from trainlab.compute.optim.surfaces import Surface
 
 Tensor = torch.Tensor
-# The schedules the optimizer race offers (its dropdown, the CLI): a subset of
-# schedules.SCHEDULES, each run with that module's defaults and no warm-up.
-SCHEDULES = ("none", "step", "cosine", "exponential")
-# Names of torch.optim's state buffers in the lecture's words.
-_STATE_NAMES = {"momentum_buffer": "velocity", "sum": "grad_squared", "square_avg": "grad_squared",
-                "exp_avg": "first_moment", "exp_avg_sq": "second_moment"}
 REACHED = 1e-3  # a run has reached a minimum once it is this close to one
 BOX_MARGIN = 10.0  # a run that leaves the view box by this many box sizes has diverged
-# One recorded L-BFGS step is one iteration; its line search may evaluate the loss up to this
-# often (torch defaults max_eval to 1.25 max_iter, which leaves a line search no evaluation).
-LBFGS_MAX_EVALS = 25
-
-
-@dataclass(frozen=True)
-class OptimizerInfo:
-    label: str
-    default_lr: float
-    elementwise: bool = True
-    default_eps: float = 1e-8  # torch.optim's: 1e-10 for Adagrad, 1e-8 for the others
-
-
-OPTIMIZERS: dict[str, OptimizerInfo] = {
-    "sgd": OptimizerInfo("SGD", 0.01),
-    "momentum": OptimizerInfo("SGD + momentum", 0.01),
-    "nesterov": OptimizerInfo("Nesterov", 0.01),
-    "adagrad": OptimizerInfo("AdaGrad", 0.5, default_eps=1e-10),
-    "rmsprop": OptimizerInfo("RMSProp", 0.01),
-    "adam": OptimizerInfo("Adam", 0.05),
-    "adam_no_bias_correction": OptimizerInfo("Adam, no bias correction", 0.05),
-    "adamw": OptimizerInfo("AdamW", 0.05),
-    "lbfgs": OptimizerInfo("L-BFGS", 1.0, elementwise=False),
-    "lbfgs_line_search": OptimizerInfo("L-BFGS + line search", 1.0, elementwise=False),
-    "newton": OptimizerInfo("Newton", 1.0, elementwise=False),
-}
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """An optimizer and its hyperparameters; lr None means the optimizer's default."""
-
-    name: str = "sgd"
-    lr: float | None = None
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    decay: float = 0.99  # RMSProp's moving-average factor
-    # None: torch's default, 0.01 for AdamW (decoupled) and 0 for the others (coupled: an L2
-    # term's gradient, weight_decay * w, is added to the gradient before the update).
-    weight_decay: float | None = None
-    schedule: str = "none"
-
-    @property
-    def learning_rate(self) -> float:
-        return OPTIMIZERS[self.name].default_lr if self.lr is None else self.lr
-
-    @property
-    def decay_amount(self) -> float:
-        """The weight decay in use: the one given, else torch's default for the optimizer."""
-        if self.weight_decay is not None:
-            return self.weight_decay
-        return 0.01 if self.name == "adamw" else 0.0
-
-    @property
-    def label(self) -> str:
-        return OPTIMIZERS[self.name].label
-
-    def validate(self) -> OptimizerSpec:
-        if self.name not in OPTIMIZERS:
-            raise SpecError("optimizer", f"must be one of {', '.join(OPTIMIZERS)}, not {self.name!r}")
-        if self.schedule not in SCHEDULES:
-            raise SpecError("schedule", f"must be one of {', '.join(SCHEDULES)}, not {self.schedule!r}")
-        _positive("lr", self.learning_rate, 10.0)
-        _positive("eps", self.eps, 1.0)
-        for name in ("momentum", "beta1", "beta2", "decay"):
-            value = getattr(self, name)
-            if not (_is_number(value) and 0.0 <= value < 1.0):
-                raise SpecError(name, f"must be a number in [0, 1), not {value!r}")
-        if not (_is_number(self.decay_amount) and 0.0 <= self.decay_amount <= 1.0):
-            raise SpecError("weight_decay", f"must be a number from 0 to 1, not {self.weight_decay!r}")
-        return self
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _positive(field_name: str, value: Any, most: float) -> None:
-    if not (_is_number(value) and 0.0 < value <= most):
-        raise SpecError(field_name, f"must be a number above 0 and at most {most:g}, not {value!r}")
+STEPS_RANGE = (1, 10_000)
+NOISE_RANGE = (0.0, 100.0)
 
 
 def learning_rates(spec: OptimizerSpec, steps: int) -> list[float]:
-    """The learning rate of each step: the spec's schedule from compute.schedules with its
+    """The learning rate of each step: the spec's schedule from compute.optim.schedules with its
     defaults (step: x0.1 every third of the run; exponential: down to 1% at the end)."""
     return schedules.learning_rates(spec.learning_rate, schedules.ScheduleSpec(spec.schedule), steps)
 
@@ -159,32 +74,20 @@ class Trajectory:
         }
 
 
-def torch_optimizer(spec: OptimizerSpec, params: list[Tensor] | list[dict[str, Any]]) -> torch.optim.Optimizer | None:
+def torch_optimizer(spec: OptimizerSpec, params: Params) -> torch.optim.Optimizer | None:
     """The torch.optim optimizer for `spec` over `params` (tensors or parameter groups; a group's
-    own weight_decay wins), or None for Newton and Adam without bias correction, which torch lacks."""
-    lr, betas, wd = spec.learning_rate, (spec.beta1, spec.beta2), spec.decay_amount
-    make = {
-        "sgd": lambda: torch.optim.SGD(params, lr=lr, weight_decay=wd),
-        "momentum": lambda: torch.optim.SGD(params, lr=lr, momentum=spec.momentum, weight_decay=wd),
-        "nesterov": lambda: torch.optim.SGD(params, lr=lr, momentum=spec.momentum, nesterov=True, weight_decay=wd),
-        "adagrad": lambda: torch.optim.Adagrad(params, lr=lr, eps=spec.eps, weight_decay=wd),
-        "rmsprop": lambda: torch.optim.RMSprop(params, lr=lr, alpha=spec.decay, eps=spec.eps, weight_decay=wd),
-        "adam": lambda: torch.optim.Adam(params, lr=lr, betas=betas, eps=spec.eps, weight_decay=wd),
-        "adamw": lambda: torch.optim.AdamW(params, lr=lr, betas=betas, eps=spec.eps, weight_decay=wd),
-        "lbfgs": lambda: torch.optim.LBFGS(params, lr=lr, max_iter=1, max_eval=LBFGS_MAX_EVALS, history_size=20),
-        "lbfgs_line_search": lambda: torch.optim.LBFGS(params, lr=lr, max_iter=1, max_eval=LBFGS_MAX_EVALS,
-                                                       history_size=20, line_search_fn="strong_wolfe"),
-    }.get(spec.name)
-    return make() if make else None
+    own weight_decay wins), or None where the registry runs a written-out rule instead."""
+    build = spec.info.build
+    return build(spec, params) if build is not None else None
 
 
 def _readable_state(spec: OptimizerSpec, state: dict[str, Any]) -> dict[str, Tensor]:
     """torch.optim's buffers under the lecture's names; for Adam also the bias-corrected moments."""
-    out = {_STATE_NAMES[key]: buffer.detach().clone() for key, buffer in state.items() if key in _STATE_NAMES}
+    out = {TORCH_BUFFERS[key]: buffer.detach().clone() for key, buffer in state.items() if key in TORCH_BUFFERS}
     if "first_moment" in out:
         t = float(state["step"])
-        out["first_moment_hat"] = out["first_moment"] / (1 - spec.beta1**t)
-        out["second_moment_hat"] = out["second_moment"] / (1 - spec.beta2**t)
+        out["first_moment_hat"] = out["first_moment"] / (1 - spec.value("beta1")**t)
+        out["second_moment_hat"] = out["second_moment"] / (1 - spec.value("beta2")**t)
     return out
 
 
@@ -226,51 +129,58 @@ def run_optimizer(surface: Surface, spec: OptimizerSpec, start: Any = None, step
     (the recorded values after it repeat the last good ones).
     """
     spec.validate()
-    if not (isinstance(steps, int) and not isinstance(steps, bool) and 1 <= steps <= 10_000):
-        raise SpecError("steps", f"must be a whole number from 1 to 10000, not {steps!r}")
-    if not (_is_number(noise) and 0.0 <= noise <= 100.0):
-        raise SpecError("noise", f"must be a number from 0 to 100, not {noise!r}")
+    whole_in("steps", steps, STEPS_RANGE)
+    number_in("noise", noise, NOISE_RANGE)
+    info = spec.info
     p = _start_points(surface.start if start is None else start)
     n = p.shape[0]
-    if n > 1 and not OPTIMIZERS[spec.name].elementwise:
+    if n > 1 and not info.elementwise:
         raise SpecError("optimizer", f"{spec.label} couples the coordinates: run one start point at a time")
     p.requires_grad_(True)
     generator = torch.Generator().manual_seed(seed)
     lrs = learning_rates(spec, steps)
     optimizer = torch_optimizer(spec, [p])
-    rule = rules.Adam(spec.learning_rate, (spec.beta1, spec.beta2), spec.eps, bias_correction=False) \
-        if spec.name == "adam_no_bias_correction" else None
+    rule = info.rule(spec) if info.rule is not None else None
+    # Weight decay torch does not apply itself is an L2 term 0.5 * wd * |x|^2 in the objective,
+    # which adds wd * x to the gradient: the coupled decay torch.optim's SGD or Adam apply.
+    l2 = 0.0 if info.torch_decay else spec.value("weight_decay")
 
-    def loss_and_grad() -> tuple[Tensor, Tensor]:
-        losses = surface(p)
-        (grad,) = torch.autograd.grad(losses.sum(), p)
+    def objective(q: Tensor) -> tuple[Tensor, Tensor]:
+        """The surface's loss per point (what the map shows) and the sum the optimizer minimizes."""
+        losses = surface(q)
+        total = losses.sum() + (0.5 * l2 * q.square().sum() if l2 else 0.0)
+        return losses, total
+
+    def loss_and_grad() -> tuple[Tensor, Tensor, Tensor]:
+        losses, total = objective(p)
+        (grad,) = torch.autograd.grad(total, p)
         if noise > 0:
             grad = grad + noise * torch.randn(grad.shape, generator=generator, dtype=grad.dtype)
-        return losses.detach(), grad
+        return losses.detach(), total.detach(), grad
 
     points = [p.detach().clone()]
     losses_log, grads_log, state_log = [], [], {}
     diverged = torch.full((n,), -1, dtype=torch.long)
-    losses, grad = loss_and_grad()
+    losses, _, grad = loss_and_grad()
     losses_log.append(losses)
     for t in range(steps):
         if optimizer is not None:
             optimizer.param_groups[0]["lr"] = lrs[t]
         grads_log.append(grad)
         with torch.no_grad():
-            if spec.name.startswith("lbfgs"):
+            if info.closure:
 
                 def closure() -> Tensor:
                     # L-BFGS evaluates the loss again, and more often inside its line search.
                     with torch.enable_grad():
-                        losses_now, g = loss_and_grad()
+                        _, total, g = loss_and_grad()
                     p.grad = g
-                    return losses_now.sum()
+                    return total
 
                 optimizer.step(closure)
-            elif spec.name == "newton":
+            elif optimizer is None and rule is None:  # Newton's method, written out
                 with torch.enable_grad():
-                    hessian = torch.autograd.functional.hessian(lambda q: surface(q).sum(), p.detach())
+                    hessian = torch.autograd.functional.hessian(lambda q: objective(q)[1], p.detach())
                 step = torch.linalg.pinv(hessian.reshape(2, 2)) @ grad.reshape(2)
                 p -= lrs[t] * step.reshape(1, 2)
             elif rule is not None:
@@ -284,7 +194,7 @@ def run_optimizer(surface: Surface, spec: OptimizerSpec, start: Any = None, step
         if optimizer is not None:
             for name, buffer in _readable_state(spec, optimizer.state[p]).items():
                 state_log.setdefault(name, []).append(buffer)
-        losses, grad = loss_and_grad()
+        losses, _, grad = loss_and_grad()
         bad = (~torch.isfinite(losses) | _outside(surface, p.detach())) & (diverged < 0)
         diverged[bad] = t + 1
         stopped = diverged >= 0
@@ -313,7 +223,7 @@ def basin_map(surface: Surface, spec: OptimizerSpec, n: int = 50, steps: int = 3
     Returns x (n,), y (n,) and an (n, n) tensor (rows: y) of minimum indices; -1 where the run
     diverged or ended farther than 0.1 from every minimum.
     """
-    if not OPTIMIZERS[spec.name].elementwise:
+    if not spec.info.elementwise:
         raise SpecError("optimizer", f"a basin map needs an element-wise optimizer, not {spec.label}")
     if not surface.minima:
         raise SpecError("surface", f"{surface.name} has no minimum to map basins of")

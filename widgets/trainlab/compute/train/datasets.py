@@ -12,6 +12,7 @@ the grid of a decision boundary over a 2-D set, are mapped exactly as the traini
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ import torch
 from sklearn.datasets import load_digits, make_moons
 from sklearn.model_selection import train_test_split
 
-from trainlab.compute.checks import number_in, whole_in
+from trainlab.compute.checks import SEED_RANGE, number_in, whole_in
 from trainlab.compute.errors import SpecError
 
 Tensor = torch.Tensor
@@ -32,6 +33,8 @@ CLASSES = {"digits": 10, "spirals": 2, "moons": 2}
 SAMPLES_RANGE = (50, 20_000)
 VAL_FRACTION_RANGE = (0.05, 0.9)  # with SAMPLES_RANGE: every class can be in both splits
 NOISE_RANGE = (0.0, 1.0)
+DEFAULT_NOISE = 0.2
+DEFAULT_SAMPLES = 1000
 SPIRAL_TURNS = 1.5
 # A direction whose spread is below this fraction of the largest is numerically no spread at all
 # (the always-0 corner pixels of digits: about 1e-17 of the largest eigenvalue).
@@ -41,23 +44,43 @@ BOUNDS_MARGIN = 0.1  # raw_bounds: this fraction of the larger side of the data'
 
 @dataclass(frozen=True)
 class DataSpec:
-    """Which data set, how it is split and preprocessed; noise and samples are for the 2-D sets."""
+    """Which data set, how it is split and preprocessed. noise and samples belong to the 2-D sets
+    (None: their defaults) and are refused for the digits, which have neither."""
 
     name: str = "digits"
     preprocessing: str = "standardize"
     val_fraction: float = 0.2
     train_subset: int | None = None  # only the first n training examples (overfitting lesson); None: all
-    noise: float = 0.2  # std of the Gaussian noise of the 2-D sets, in their raw units
-    samples: int = 1000  # points of a 2-D set, before the split
+    noise: float | None = None  # std of the Gaussian noise of a 2-D set, in its raw units
+    samples: int | None = None  # points of a 2-D set, before the split
     seed: int = 0
 
     @property
     def classes(self) -> int:
         return CLASSES[self.name]
 
+    @property
+    def is_2d(self) -> bool:
+        return self.name != "digits"
+
+    @property
+    def noise_value(self) -> float:
+        return DEFAULT_NOISE if self.noise is None else self.noise
+
+    @property
+    def samples_value(self) -> int:
+        return DEFAULT_SAMPLES if self.samples is None else self.samples
+
+    def with_settings(self, **changes: object) -> DataSpec:
+        """The spec with `changes`; a change of data set resets noise and samples (they belong to
+        a 2-D set) unless they are given in the same call."""
+        if "name" in changes and changes["name"] != self.name:
+            changes = {"noise": None, "samples": None, **changes}
+        return dataclasses.replace(self, **changes)
+
     def split_sizes(self) -> tuple[int, int]:
         """(training examples, validation examples) before train_subset."""
-        n = DIGITS_EXAMPLES if self.name == "digits" else self.samples
+        n = self.samples_value if self.is_2d else DIGITS_EXAMPLES
         n_val = round(self.val_fraction * n)
         return n - n_val, n_val
 
@@ -69,9 +92,12 @@ class DataSpec:
             raise SpecError("preprocessing", f"must be one of {', '.join(PREPROCESSING)}, "
                                              f"not {self.preprocessing!r}")
         number_in("val_fraction", self.val_fraction, VAL_FRACTION_RANGE)
-        number_in("noise", self.noise, NOISE_RANGE)
-        whole_in("samples", self.samples, SAMPLES_RANGE)
-        whole_in("seed", self.seed, (0, 2**31 - 1))
+        for name, value in (("noise", self.noise), ("samples", self.samples)):
+            if value is not None and not self.is_2d:
+                raise SpecError(name, f"belongs to the 2-D sets ({', '.join(DATASETS[1:])}); {self.name} has none")
+        number_in("noise", self.noise_value, NOISE_RANGE)
+        whole_in("samples", self.samples_value, SAMPLES_RANGE)
+        whole_in("seed", self.seed, SEED_RANGE)
         if self.train_subset is not None:
             # At least one example per class: the subset is drawn class by class, so then every
             # class is in it.
@@ -227,7 +253,7 @@ def load(spec: DataSpec, device: torch.device | str = "cpu") -> Dataset:
     if spec.name == "digits":
         x, y = _raw("digits", 0, 0.0, 0)  # the images take no samples, noise or seed
     else:
-        x, y = _raw(spec.name, spec.samples, float(spec.noise), spec.seed)
+        x, y = _raw(spec.name, spec.samples_value, float(spec.noise_value), spec.seed)
     n_train, n_val = spec.split_sizes()
     if len(y) != n_train + n_val:
         raise SpecError("dataset", f"{spec.name} has {len(y)} examples, not the expected {n_train + n_val}")

@@ -12,12 +12,10 @@ and `run` resumes where it stopped.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -25,21 +23,18 @@ from torch import nn
 
 from trainlab.compute.net import layer_stats as ls
 from trainlab.compute.net.activations import ACTIVATIONS
-from trainlab.compute.checks import whole_in
-from trainlab.compute.train.datasets import Dataset, DataSpec, load
+from trainlab.compute.train.datasets import Dataset, load
 from trainlab.compute.train.model import DeepNet
 from trainlab.compute.devices import free_bytes, pick_device
 from trainlab.compute.errors import SpecError
 from trainlab.compute.net.network_pass import output_range
-from trainlab.compute.optim.runs import OptimizerSpec, torch_optimizer
+from trainlab.compute.optim.runs import torch_optimizer
+from trainlab.compute.train.config import TrainConfig
 from trainlab.compute.net.results import Histogram
-from trainlab.compute.optim.schedules import ScheduleSpec, make_scheduler
-from trainlab.compute.net.spec import NetworkSpec
+from trainlab.compute.optim.schedules import make_scheduler
 from trainlab.compute.net.weight_cache import seeded_generator
 
 Tensor = torch.Tensor
-TRAINABLE = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-STEPS_RANGE = (1, 100_000)
 # A loss this many times the starting loss (or log C) for DIVERGE_STEPS steps in a row, or an
 # inf/NaN loss, has blown up: the run is stopped there.
 DIVERGE_FACTOR = 4.0
@@ -47,72 +42,6 @@ DIVERGE_STEPS = 10
 # The training-set loss and accuracy of a record are measured on this many training examples.
 TRAIN_EVAL_EXAMPLES = 512
 _BATCH_STREAM = -6
-
-
-_TOP_LEVEL = ("steps", "dropout", "record_every", "patience", "bins")
-# Where each short setting name lives in a TrainConfig: (part, field).
-SETTING_PLACES: dict[str, tuple[str, str]] = {
-    **{f.name: ("network", f.name) for f in dataclasses.fields(NetworkSpec)},
-    "dataset": ("data", "name"), "preprocessing": ("data", "preprocessing"), "train_subset": ("data", "train_subset"),
-    "noise": ("data", "noise"), "samples": ("data", "samples"), "val_fraction": ("data", "val_fraction"),
-    "data_seed": ("data", "seed"),
-    "optimizer": ("optimizer", "name"), "lr": ("optimizer", "lr"), "momentum": ("optimizer", "momentum"),
-    "beta1": ("optimizer", "beta1"), "beta2": ("optimizer", "beta2"), "eps": ("optimizer", "eps"),
-    "decay": ("optimizer", "decay"), "weight_decay": ("optimizer", "weight_decay"),
-    "schedule": ("schedule", "name"), "warmup": ("schedule", "warmup"),
-}
-
-
-def known_settings() -> set[str]:
-    return {*SETTING_PLACES, *_TOP_LEVEL}
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a training run. network.batch is the minibatch size."""
-
-    network: NetworkSpec = NetworkSpec(width=256, batch=64, activation="relu", init="kaiming_normal",
-                                       bn_mode="running")
-    data: DataSpec = DataSpec()
-    optimizer: OptimizerSpec = OptimizerSpec("adam", lr=1e-3)
-    schedule: ScheduleSpec = ScheduleSpec()
-    steps: int = 500
-    dropout: float = 0.0
-    record_every: int = 10
-    patience: int | None = None  # stop after this many records without a better validation loss
-    bins: int = 40
-
-    def with_settings(self, **settings: Any) -> TrainConfig:
-        """The config with settings given by their short names changed: any NetworkSpec field
-        (width, init, ...), dataset / preprocessing / train_subset / noise / samples, optimizer /
-        lr / momentum / beta1 / beta2 / eps / decay / weight_decay, schedule / warmup, and
-        steps / dropout / record_every / patience / bins."""
-        parts: dict[str, dict[str, Any]] = {"network": {}, "data": {}, "optimizer": {}, "schedule": {}}
-        top: dict[str, Any] = {}
-        for key, value in settings.items():
-            part, name = SETTING_PLACES.get(key, (None, key))
-            if part is None and key not in _TOP_LEVEL:
-                raise SpecError(key, f"is not a training setting; known: {', '.join(sorted(known_settings()))}")
-            (parts[part] if part else top)[name] = value
-        changed = {name: dataclasses.replace(getattr(self, name), **values) for name, values in parts.items() if values}
-        return dataclasses.replace(self, **changed, **top)
-
-    def validate(self) -> TrainConfig:
-        self.network.validate()
-        self.data.validate()
-        if self.optimizer.name not in TRAINABLE:
-            raise SpecError("optimizer", f"must be one of {', '.join(TRAINABLE)}, not {self.optimizer.name!r}")
-        self.optimizer.validate()
-        whole_in("steps", self.steps, STEPS_RANGE)
-        self.schedule.validate(self.steps)
-        whole_in("record_every", self.record_every, STEPS_RANGE)
-        whole_in("bins", self.bins, (2, 1000))
-        if self.patience is not None:
-            whole_in("patience", self.patience, (1, 100_000))
-        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
-            raise SpecError("dropout", f"must be a probability in [0, 1), not {self.dropout!r}")
-        return self
-
 
 
 @dataclass(frozen=True)
@@ -196,7 +125,7 @@ class Trainer:
                                      f"not {config.network.batch}")
         check_fits(config, self.data, self.device)
         self.model = DeepNet(config.network, self.data.features, self.data.classes, config.dropout, self.device)
-        self.optimizer = torch_optimizer(config.optimizer, self.model.decay_groups(config.optimizer.decay_amount))
+        self.optimizer = torch_optimizer(config.optimizer, self.model.decay_groups(config.optimizer.value("weight_decay")))
         self.scheduler = make_scheduler(self.optimizer, config.schedule, config.steps)
         self.step = 0
         self.records: list[Record] = []
