@@ -20,31 +20,29 @@ def drawn(explorer: InitExplorer) -> tuple:
 
 
 def notices(explorer: InitExplorer, level: str) -> str:
-    """The text of the visible notices of one level in the status line."""
-    found = re.findall(rf"<div class='trainlab-notice trainlab-notice-{level}'[^>]*>(.*?)</div>", explorer.status.value)
-    return " ".join(html.unescape(text) for text in found)
+    return explorer.status.texts(level)
 
 
 def test_constructor_arguments_set_every_control():
     explorer = InitExplorer(activation="relu", init="xavier_normal", batch=8, seed=3, **SMALL)
-    fields = explorer.controls.fields
+    fields = explorer.fields
     assert (fields["activation"].value, fields["init"].value, fields["batch"].value) == ("relu", "xavier_normal", 8)
     assert (fields["width"].value, fields["depth"].value, fields["seed"].value) == (256, 3, 3)
     drawn(explorer)
     assert explorer.result.spec.activation == "relu" and explorer.result.spec.init == "xavier_normal"
     assert len(explorer.histograms.figure["data"]) == 2 * 3  # activations and gradients per layer
-    assert "cpu" in explorer.status.value and "relu" in explorer.status.value
+    assert "cpu" in explorer.status.text and "relu" in explorer.status.text
 
 
 def test_changing_a_control_redraws_figure_table_and_status():
     explorer = InitExplorer(**SMALL)
     before, table = drawn(explorer), explorer.table.value
-    explorer.controls.fields["activation"].value = "relu"
+    explorer.fields["activation"].value = "relu"
     after = drawn(explorer)
     assert after != before
     assert explorer.table.value != table
     assert explorer.result.spec.activation == "relu"
-    explorer.controls.fields["std"].value = 0.1
+    explorer.fields["std"].value = 0.1
     assert drawn(explorer) != after
     assert explorer.result.spec.std == pytest.approx(0.1)
 
@@ -57,18 +55,18 @@ def test_presets_set_the_controls_they_name(label):
     drawn(explorer)
     settings = INIT_PRESETS[label].settings
     for name in ("activation", "init", "norm"):
-        assert explorer.controls.fields[name].value == settings[name]
+        assert explorer.fields[name].value == settings[name]
     if "std" in settings:
-        assert explorer.controls.fields["std"].value == pytest.approx(settings["std"])
+        assert explorer.fields["std"].value == pytest.approx(settings["std"])
     assert explorer.result.spec.activation == settings["activation"]
-    assert explorer.controls.fields["width"].value == 256, "a preset leaves the network size alone"
+    assert explorer.fields["width"].value == 256, "a preset leaves the network size alone"
     assert INIT_PRESETS[label].lesson in notices(explorer, "info")
 
 
 def test_manual_change_after_preset_marks_custom():
     explorer = InitExplorer(preset="ReLU, Kaiming", **SMALL)
     drawn(explorer)
-    explorer.controls.fields["activation"].value = "tanh"
+    explorer.fields["activation"].value = "tanh"
     drawn(explorer)
     assert explorer.preset.value == "custom"
 
@@ -76,11 +74,11 @@ def test_manual_change_after_preset_marks_custom():
 def test_bad_value_shows_notice_and_keeps_the_figure():
     explorer = InitExplorer(**SMALL)
     before, revision = drawn(explorer), explorer.histograms.revision
-    explorer.controls.fields["depth"].value = 0
+    explorer.fields["depth"].value = 0
     assert drawn(explorer) == before and explorer.histograms.revision == revision
     assert "depth" in notices(explorer, "error")
-    assert explorer.controls.fields["depth"].value == 0, "the user's input stays"
-    explorer.controls.fields["depth"].value = 4
+    assert explorer.fields["depth"].value == 0, "the user's input stays"
+    explorer.fields["depth"].value = 4
     assert drawn(explorer) != before
     assert notices(explorer, "error") == ""
 
@@ -88,7 +86,7 @@ def test_bad_value_shows_notice_and_keeps_the_figure():
 def test_too_large_a_network_is_refused_with_sizes():
     explorer = InitExplorer(**SMALL)
     before = drawn(explorer)
-    explorer.controls.fields["width"].value = 65536
+    explorer.fields["width"].value = 65536
     assert drawn(explorer) == before
     message = notices(explorer, "error")
     assert "GB" in message and "free" in message
@@ -101,7 +99,7 @@ def test_overflow_is_drawn_with_counts_and_the_widget_stays_live():
     assert explorer.result.nonfinite > 0
     assert "inf/NaN" in notices(explorer, "warning")
     assert "inf/NaN" in " ".join(a["text"] for a in explorer.histograms.figure["layout"]["annotations"])
-    explorer.controls.fields["std"].value = 0.05
+    explorer.fields["std"].value = 0.05
     drawn(explorer)
     assert explorer.result.nonfinite == 0 and notices(explorer, "warning") == ""
 
@@ -110,7 +108,7 @@ def test_bad_constructor_value_falls_back_with_a_notice():
     explorer = InitExplorer(std=0.0, **SMALL)
     drawn(explorer)
     assert "std" in notices(explorer, "error")
-    assert explorer.controls.fields["std"].value == pytest.approx(0.01)
+    assert explorer.fields["std"].value == pytest.approx(0.01)
     with pytest.raises(TypeError, match="colour"):
         InitExplorer(colour="red")
 
@@ -133,7 +131,7 @@ def test_sweep_of_gain_for_gain_schemes():
     explorer = InitExplorer(init="kaiming_normal", activation="relu", sweep_points=3, **SMALL)
     drawn(explorer)
     assert explorer.play.description == "▶ sweep gain"
-    explorer.controls.fields["init"].value = "zeros"
+    explorer.fields["init"].value = "zeros"
     assert explorer.play.disabled
 
 
@@ -141,7 +139,7 @@ def test_rapid_changes_keep_only_the_latest():
     explorer = InitExplorer(**SMALL)
     drawn(explorer)
     for value in [0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08]:
-        explorer.controls.fields["std"].value = value
+        explorer.fields["std"].value = value
     drawn(explorer)
     assert explorer.result.spec.std == pytest.approx(0.08)
     assert explorer._worker.dropped > 0, "overtaken requests must not be computed"

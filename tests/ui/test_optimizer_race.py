@@ -13,8 +13,7 @@ from trainlab.presets import RACE_PRESETS
 
 
 def notices(race: OptimizerRace, level: str) -> str:
-    found = re.findall(rf"<div class='trainlab-notice trainlab-notice-{level}'[^>]*>(.*?)</div>", race.status.value)
-    return " ".join(html.unescape(text) for text in found)
+    return race.status.texts(level)
 
 
 def paths(race: OptimizerRace) -> dict[str, tuple]:
@@ -28,7 +27,7 @@ def test_constructor_sets_surface_racers_and_steps():
     drawn = paths(race)
     assert set(drawn) == {"Adam", "RMSProp"}
     assert race.surface.value == "beale" and race.steps.value == 50
-    assert race.rows["adam"].lr.value == pytest.approx(0.1, rel=0.01)
+    assert race.sliders["adam.lr"].value == pytest.approx(0.1, rel=0.01)
     assert len(race.result[0].points) == 51
 
 
@@ -49,7 +48,7 @@ def test_presets_set_what_they_name_and_show_the_lesson(label):
 def test_changing_a_control_recomputes_and_redraws():
     race = OptimizerRace(preset="zig-zag: SGD vs momentum")
     before = paths(race)
-    race.rows["momentum"].lr.value = 0.02
+    race.sliders["momentum.lr"].value = 0.02
     after = paths(race)
     assert after["SGD + momentum"] != before["SGD + momentum"] and after["SGD"] == before["SGD"]
     assert race.preset.value == "custom"
@@ -109,13 +108,13 @@ def test_three_d_view_and_back():
 
 def test_no_racer_gives_a_notice_and_keeps_the_figure():
     race = OptimizerRace(preset="zig-zag: SGD vs momentum")
-    race.rows["sgd"].check.value = False
+    race.checks["sgd"].value = False
     before = paths(race)
     assert set(before) == {"SGD + momentum"}
-    race.rows["momentum"].check.value = False
+    race.checks["momentum"].value = False
     assert "Tick at least one optimizer" in notices(race, "info")
     assert paths(race) == before
-    race.rows["adam"].check.value = True
+    race.checks["adam"].value = True
     assert set(paths(race)) == {"Adam"}
     assert "Tick at least one optimizer" not in notices(race, "info")
 
@@ -132,4 +131,4 @@ def test_basin_map_view_for_the_chosen_optimizer():
     assert "SGD" in race.plot.figure["layout"]["title"]["text"]
     race.show_state.value = "newton"
     race.wait()
-    assert "Newton" in race.status.value and "element-wise" in notices(race, "error")
+    assert "Newton" in race.status.text and "element-wise" in notices(race, "error")

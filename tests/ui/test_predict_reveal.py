@@ -56,10 +56,10 @@ def test_commit_moves_the_widget_then_calls_then():
     q = question(widget=explorer, reveal={"activation": "relu", "init": "xavier_normal"},
                  then=lambda: calls.append(explorer.state()))
     q.choices.value = "grows"
-    assert explorer.controls.fields["activation"].value == "tanh", "nothing moves before the guess"
+    assert explorer.fields["activation"].value == "tanh", "nothing moves before the guess"
     q.commit.click()
-    assert explorer.controls.fields["activation"].value == "relu"
-    assert explorer.controls.fields["init"].value == "xavier_normal"
+    assert explorer.fields["activation"].value == "relu"
+    assert explorer.fields["init"].value == "xavier_normal"
     assert calls == [explorer.state()] and calls[0]["activation"] == "relu", "then runs after the reveal"
     assert explorer.wait(120) and explorer.result.spec.activation == "relu"
 
@@ -73,7 +73,7 @@ def test_try_again_resets_the_question_but_not_the_widget():
     assert not q.revealed and q.guess is None and q.choices.value is None
     assert not q.choices.disabled and q.commit.disabled and q.again.layout.display == "none"
     assert q.verdict.value == ""
-    assert explorer.controls.fields["activation"].value == "relu"
+    assert explorer.fields["activation"].value == "relu"
     q.choices.value = "halves in variance"
     q.commit.click()
     assert "Right." in q.verdict.value

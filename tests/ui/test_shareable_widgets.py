@@ -12,14 +12,12 @@ import pytest
 from trainlab import InitExplorer, OptimizerRace, TrainingDashboard
 from trainlab.presets import INIT_PRESETS, RACE_PRESETS, TRAIN_PRESETS
 from trainlab.ui.kit.embedding import COMPACT_TEXT_SCALE
-from trainlab.ui.kit.share_link import set_control
 
 SMALL = {"width": 64, "depth": 3}
 
 
 def warnings_shown(widget) -> list[str]:
-    found = re.findall(r"<div class='trainlab-notice trainlab-notice-warning'[^>]*>(.*?)</div>", widget.status.value)
-    return [html.unescape(text) for text in found]
+    return [text for level, text in widget.status.notices if level == "warning"]
 
 
 def explorer(**kwargs) -> InitExplorer:
@@ -35,20 +33,34 @@ def settle(widget) -> None:
         assert widget.wait(120)
 
 
-# -- set_control ---------------------------------------------------------------------------
-def test_set_control_reports_what_a_slider_clamps():
-    steps = widgets.IntSlider(min=10, max=2000, value=300)
-    assert set_control("steps", steps, 500) is None and steps.value == 500
-    assert set_control("steps", steps, 5000) == "steps=5000 is outside 10 to 2000; using 2000"
-    eps = widgets.FloatLogSlider(base=10, min=-10, max=-1, value=1e-8)
-    assert set_control("eps", eps, 1e-12) == "eps=1e-12 is outside 1e-10 to 0.1; using 1e-10"
-    lr = widgets.FloatLogSlider(base=10, min=-4, max=1, step=0.001, value=0.01)
-    assert set_control("lr", lr, 0.0123456) is None, "a slider's rounding to its step is not a clamp"
-    view = widgets.ToggleButtons(options=["contour", "3-D"], value="contour")
-    assert set_control("view", view, "4-D") == "ignored view='4-D': not one of its choices"
-    assert view.value == "contour"
-    box = widgets.Checkbox(value=False)
-    assert set_control("tick", box, True) is None and box.value is True
+# -- every control shows every value its setting allows ----------------------------------
+def _bounds(widget) -> tuple[float, float]:
+    if isinstance(widget, widgets.FloatLogSlider):
+        return widget.base ** widget.min, widget.base ** widget.max
+    return widget.min, widget.max
+
+
+@pytest.mark.parametrize("make", [explorer, lambda: OptimizerRace(preset="zig-zag: SGD vs momentum"), dashboard])
+def test_sliders_span_exactly_the_range_their_setting_accepts(make):
+    """A slider that is narrower than its setting would clamp a valid value a link or a script
+    gives (showing one number while computing another); a wider one would offer refused values.
+    Each slider's ends are accepted, and a step beyond either end is refused."""
+    w = make()
+    checked = 0
+    for name, control in w.fields.items():
+        shown = control.layout.display != "none"  # a hidden slider belongs to another choice
+        if not shown or not isinstance(control, (widgets.FloatSlider, widgets.FloatLogSlider, widgets.IntSlider)):
+            continue
+        checked += 1
+        low, high = _bounds(control)
+        for inside in (low, high):
+            assert w.check_state({name: inside}) == [], (name, inside)
+        below = low - abs(low) * 0.5 - (1 if isinstance(control, widgets.IntSlider) else 1e-3 * (high - low))
+        above = high + abs(high) * 0.5 + 1
+        for outside in (below, above):
+            assert w.check_state({name: outside}), (name, outside)
+    assert checked >= 1
+    settle(w)
 
 
 # -- state and query -----------------------------------------------------------------------
@@ -62,8 +74,8 @@ def test_new_widgets_have_an_empty_state():
 
 def test_explorer_state_holds_only_changes_and_the_chosen_preset():
     e = explorer()
-    e.controls.fields["activation"].value = "relu"
-    e.controls.fields["std"].value = 0.05
+    e.fields["activation"].value = "relu"
+    e.fields["std"].value = 0.05
     assert e.state() == {"width": 64, "depth": 3, "activation": "relu", "std": 0.05}
     assert e.query() == "width=64&depth=3&activation=relu&std=0.05" or set(e.query().split("&")) == {
         "width=64", "depth=3", "activation=relu", "std=0.05"}
@@ -77,7 +89,7 @@ def test_explorer_state_holds_only_changes_and_the_chosen_preset():
 def test_explorer_gain_of_the_scheme_is_left_out():
     e = explorer(init="kaiming_normal")
     assert "gain" not in e.state()
-    e.controls.fields["gain"].value = 0.5
+    e.fields["gain"].value = 0.5
     assert e.state()["gain"] == 0.5 and "std" not in e.state()
     settle(e)
 
@@ -93,11 +105,11 @@ def round_trip(a, b) -> None:
 
 def test_explorer_round_trip_through_a_query():
     a = explorer()
-    a.controls.fields["activation"].value = "relu"
-    a.controls.fields["init"].value = "xavier_uniform"
-    a.controls.fields["gain"].value = 0.7
-    a.controls.fields["norm"].value = "layer"
-    a.controls.fields["bias"].value = True
+    a.fields["activation"].value = "relu"
+    a.fields["init"].value = "xavier_uniform"
+    a.fields["gain"].value = 0.7
+    a.fields["norm"].value = "layer"
+    a.fields["bias"].value = True
     round_trip(a, InitExplorer())
 
 
@@ -107,16 +119,16 @@ def test_explorer_round_trip_with_a_preset_with_special_characters():
     assert a.state()["preset"] == label
     b = InitExplorer()
     round_trip(a, b)
-    assert b.preset.value == label and INIT_PRESETS[label].lesson in b.status.value
+    assert b.preset.value == label and INIT_PRESETS[label].lesson in b.status.text
 
 
 def test_race_state_and_round_trip():
     a = OptimizerRace()
     a.surface.value = "quadratic"
     a.condition.value = 100
-    a.rows["adam"].lr.value = 0.1
-    a.rows["adam"].extra["beta1"].value = 0.8
-    a.rows["sgd"].check.value = True
+    a.sliders["adam.lr"].value = 0.1
+    a.sliders["adam.beta1"].value = 0.8
+    a.checks["sgd"].value = True
     a.steps.value = 120
     a.view.value = "3-D"
     state = a.state()
@@ -138,13 +150,13 @@ def test_race_start_point_and_preset_round_trip():
 def test_dashboard_state_and_round_trip():
     a = dashboard()
     assert a.state() == {"width": 64, "depth": 3}
-    fields = a.training.fields
+    fields = a.fields
     fields["optimizer"].value = "momentum"
     fields["lr"].value = 0.05
     fields["momentum"].value = 0.8
     fields["dropout"].value = 0.2
     fields["patience"].value = 5
-    a.network.fields["bias"].value = True
+    a.fields["bias"].value = True
     assert a.state() == {"width": 64, "depth": 3, "bias": True, "optimizer": "momentum", "lr": 0.05,
                          "momentum": 0.8, "dropout": 0.2, "patience": 5}
     assert a.share.query == a.query()
@@ -167,8 +179,8 @@ def test_apply_state_takes_typed_values():
     assert e.state() == {"width": 64, "depth": 4, "activation": "relu", "bias": True, "std": 0.02}
     race = OptimizerRace()
     assert race.apply_state({"steps": 50, "start": (0.5, 1.0), "optimizers": ["sgd"], "sgd.lr": 0.02}) == []
-    assert race.spec().start == (0.5, 1.0) and [r.name for r in race.spec().racers] == ["sgd"]
-    assert race.rows["sgd"].lr.value == pytest.approx(0.02, rel=0.01)
+    assert race.settings.race.start == (0.5, 1.0) and [r.name for r in race.settings.race.racers] == ["sgd"]
+    assert race.sliders["sgd.lr"].value == pytest.approx(0.02, rel=0.01)
     dash = dashboard()
     assert dash.apply_state({"dataset": "moons", "steps": 80, "train_subset": 0}) == []
     assert dash.config.data.name == "moons" and dash.config.steps == 80 and dash.config.data.train_subset is None
@@ -181,9 +193,9 @@ def test_apply_state_takes_typed_values():
 def test_unknown_and_bad_parameters_warn_and_the_rest_applies(make):
     w = make()
     settle(w)
-    good = {InitExplorer: ("batch=7", lambda: w.controls.fields["batch"].value == 7),
+    good = {InitExplorer: ("batch=7", lambda: w.fields["batch"].value == 7),
             OptimizerRace: ("noise=0.5", lambda: w.noise.value == 0.5),
-            TrainingDashboard: ("steps=77", lambda: w.training.fields["steps"].value == 77)}
+            TrainingDashboard: ("steps=77", lambda: w.fields["steps"].value == 77)}
     text, applied = next(v for k, v in good.items() if isinstance(w, k))
     bad_value = {InitExplorer: "seed=two", OptimizerRace: "steps=two", TrainingDashboard: "seed=two"}[type(w)]
     problems = w.apply_query(f"?bogus=1&{bad_value}&theme=dark&{text}")
@@ -197,12 +209,13 @@ def test_unknown_and_bad_parameters_warn_and_the_rest_applies(make):
     settle(w)
 
 
-def test_race_out_of_range_slider_values_are_reported():
+def test_race_out_of_range_values_are_refused_by_name_and_the_rest_applies():
     race = OptimizerRace()
-    problems = race.apply_query("steps=5000&adam.eps=1e-12&adam.lr=0.3")
-    assert race.steps.value == 2000 and race.rows["adam"].lr.value == pytest.approx(0.3, rel=0.01)
-    assert "steps=5000 is outside 10 to 2000; using 2000" in problems
-    assert "adam.eps=1e-12 is outside 1e-10 to 0.1; using 1e-10" in problems
+    problems = race.apply_query("steps=50000&adam.eps=1e-13&adam.lr=0.3")
+    assert race.steps.value == 300 and race.sliders["adam.lr"].value == pytest.approx(0.3, rel=0.01)
+    assert race.settings.race.racer("adam").lr == pytest.approx(0.3)
+    assert any(p.startswith("steps=50000 refused") for p in problems)
+    assert any(p.startswith("adam.eps=1e-13 refused") for p in problems)
     assert len(problems) == 2 and len(warnings_shown(race)) == 2
     race.apply_query("view=4-D")
     assert race.view.value == "contour" and "view='4-D': must be one of contour" in warnings_shown(race)[0]
@@ -213,15 +226,15 @@ def test_explorer_out_of_range_values_are_reported_not_clamped():
     e = explorer()
     problems = e.apply_state({"std": 50})
     assert len(problems) == 1 and "std" in problems[0] and warnings_shown(e)[0].startswith("Link:")
-    problems = e.apply_state({"init": "xavier_normal", "gain": 0.001})
-    assert problems and "gain" in problems[0], "the gain slider cannot show 0.001: say so"
-    assert warnings_shown(e)
+    problems = e.apply_state({"init": "xavier_normal", "gain": 0.00001})
+    assert problems and "gain" in problems[0], "a gain below the range is refused by name"
+    assert e.settings.init == "xavier_normal" and warnings_shown(e)
     settle(e)
 
 
 def test_dashboard_out_of_range_values_are_reported_not_clamped():
     dash = dashboard()
-    problems = dash.apply_state({"dropout": 0.95, "lr": 1e-6})
+    problems = dash.apply_state({"dropout": 0.96, "lr": 1e-7})
     assert sorted(p.split("=")[0] for p in problems) == ["dropout", "lr"], problems
     assert len(warnings_shown(dash)) == 2
     assert dash.apply_state({"steps": 0}) and dash.config.steps == 500, "an invalid number keeps the old one"
@@ -244,7 +257,7 @@ def classes(widget) -> set[str]:
 
 def test_explorer_controls_locked_and_compact():
     e = explorer(controls=["activation", "init"], locked=["depth"], compact=True)
-    fields = e.controls.fields
+    fields = e.fields
     assert "trainlab-hidden" in classes(fields["norm"]) and "trainlab-hidden" in classes(e.play)
     assert "trainlab-hidden" in classes(e.share) and "trainlab-hidden" in classes(e.preset)
     assert "trainlab-hidden" not in classes(fields["activation"]) | classes(fields["depth"])
@@ -263,14 +276,14 @@ def test_explorer_is_plain_without_options():
     e = explorer()
     assert "trainlab-compact" not in classes(e) and e.histograms.text_scale == 1.0
     assert e.histograms.fixed_height is None
-    assert not any("trainlab-hidden" in classes(w) or w.disabled for w in e.controls.fields.values())
+    assert not any("trainlab-hidden" in classes(w) or w.disabled for w in e.fields.values())
     settle(e)
 
 
 def test_race_controls_locked_and_compact():
     race = OptimizerRace(controls=["surface", "optimizers", "adam"], locked=["start", "race"], compact=True)
-    assert "trainlab-hidden" in classes(race.steps) and "trainlab-hidden" in classes(race.rows["sgd"].box)
-    assert "trainlab-hidden" not in classes(race.surface) | classes(race.rows["adam"].box)
+    assert "trainlab-hidden" in classes(race.steps) and "trainlab-hidden" in classes(race.rows["sgd"])
+    assert "trainlab-hidden" not in classes(race.surface) | classes(race.rows["adam"])
     assert race.race.disabled and race.start_x.disabled and race.start_y.disabled
     assert not race.surface.disabled
     assert race.plot.text_scale == COMPACT_TEXT_SCALE and "trainlab-compact" in classes(race)
@@ -279,10 +292,10 @@ def test_race_controls_locked_and_compact():
 
 def test_dashboard_controls_locked_and_compact():
     dash = dashboard(controls=["lr", "train"], locked=["optimizer"], compact=True)
-    assert "trainlab-hidden" in classes(dash.training.fields["dataset"])
+    assert "trainlab-hidden" in classes(dash.fields["dataset"])
     assert "trainlab-hidden" in classes(dash.stop_button) and "trainlab-hidden" in classes(dash.share)
-    assert "trainlab-hidden" not in classes(dash.training.fields["lr"]) | classes(dash.train_button)
-    assert dash.training.fields["optimizer"].disabled
+    assert "trainlab-hidden" not in classes(dash.fields["lr"]) | classes(dash.train_button)
+    assert dash.fields["optimizer"].disabled
     for view in (dash.curves, dash.histograms, dash.decision, dash.lr_preview):
         assert view.text_scale == COMPACT_TEXT_SCALE
     assert dash.curves.figure["layout"]["height"] == dash.curves.fixed_height

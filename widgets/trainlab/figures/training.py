@@ -171,6 +171,13 @@ def decision_figure(xs: list[float], ys: list[float], p: list[list[float]], poin
     return {"data": data, "layout": layout}
 
 
+def placeholder(text: str, height: int = 60) -> dict[str, Any]:
+    """An empty figure that says what will appear in its place."""
+    return {"data": [], "layout": {**_BASE_LAYOUT, "height": height, "annotations": [{
+        "text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}],
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
+
+
 def lr_preview_figure(lrs: list[float], height: int = 150) -> dict[str, Any]:
     x, y = _thin(list(range(len(lrs))), lrs)
     return {

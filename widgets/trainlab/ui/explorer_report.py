@@ -1,12 +1,17 @@
-"""The explorer's text parts: the per-layer table and the status line with its notices."""
+"""The explorer's text parts: the per-layer table and what a student should not miss in a result."""
 
 from __future__ import annotations
 
-import html
 import math
 
-from trainlab.compute import NetworkSpec, PassResult
-from trainlab.ui.kit.notices import Notice, notice_boxes
+from trainlab.compute.net.results import PassResult
+from trainlab.ui.kit.status import Notice
+
+TABLE_CSS = (
+    "<style>.trainlab-table{border-collapse:collapse;font-size:12px;font-variant-numeric:tabular-nums}"
+    ".trainlab-table td,.trainlab-table th{padding:2px 8px;text-align:right;border-bottom:1px solid #eee}"
+    ".trainlab-table th{color:#555;font-weight:600}</style>"
+)
 
 def _num(x: float | None, percent: bool = False) -> str:
     if x is None:
@@ -51,23 +56,3 @@ def notices_for(result: PassResult) -> list[Notice]:
     if result.spec.init == "zeros" or all(layer.std == 0 for layer in result.layers):
         notes.append(("info", "Every unit of a layer computes the same value: nothing breaks the symmetry."))
     return notes
-
-
-def describe(spec: NetworkSpec) -> str:
-    """The drawn configuration in a few words, e.g. "relu · kaiming_normal gain 1.41 · batch norm before"."""
-    knob = spec.scheme.knob
-    init = spec.init if knob == "none" else f"{spec.init} {knob} {spec.knob_value:.3g}"
-    norm = "no norm" if spec.norm == "none" else f"{spec.norm} norm {spec.norm_place}"
-    if spec.norm == "batch":
-        norm += f" ({spec.bn_mode} stats)"
-    return f"{spec.activation} · {init} · {norm} · {spec.depth}×{spec.width} · batch {spec.batch}"
-
-
-def status_html(device: str, result: PassResult | None, notices: list[Notice], busy: bool = False) -> str:
-    parts = [f"<span class='trainlab-device'>device <b>{html.escape(device)}</b></span>"]
-    if result is not None:
-        parts.append(f"<span class='trainlab-drawn'>{html.escape(describe(result.spec))}</span>")
-        parts.append(f"<span>pass {result.ms:.0f} ms</span>")
-    if busy:
-        parts.append("<span class='trainlab-busy'>computing…</span>")
-    return "<div class='trainlab-status-line'>" + " · ".join(parts) + "</div>" + notice_boxes(notices)

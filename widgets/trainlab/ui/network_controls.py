@@ -1,105 +1,115 @@
-"""The control panel for a NetworkSpec: one widget per field, shared by every lab that runs
-the deep net. It turns its widgets' values into a spec and a spec back into widget values."""
+"""The controls for a NetworkSpec's settings and how they read and change one: shared by every lab
+that runs the deep net (the explorer, the training dashboard)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
 
-from trainlab.compute import ACTIVATIONS, INIT_SCHEMES, NORMS, NetworkSpec
-from trainlab.compute.net.spec import BN_MODES, NORM_PLACES
+from trainlab.compute.net.activations import ACTIVATIONS
+from trainlab.compute.net.init_schemes import INIT_SCHEMES
+from trainlab.compute.net.spec import (BN_MODES, GAIN_RANGE, NORM_PLACES, NORMS, STD_RANGE, WIDTH_RANGE,
+                                       NetworkSpec)
+from trainlab.ui.kit.controls import Control, dropdown, int_box, log_slider, wrap
+from trainlab.ui.kit.state import Parser, parse_bool, parse_choice, parse_float, parse_int
 
-WIDTHS = [2**p for p in range(6, 17)]  # 64 .. 65536; the memory check refuses what will not fit
-_STYLE = {"description_width": "initial"}
-
-
-def _dropdown(label: str, options: Any, value: Any) -> widgets.Dropdown:
-    return widgets.Dropdown(description=label, options=options, value=value, style=_STYLE,
-                            layout=widgets.Layout(width="auto"))
-
-
-def _int_text(label: str, value: int) -> widgets.IntText:
-    return widgets.IntText(description=label, value=value, style=_STYLE, layout=widgets.Layout(width="130px"))
+# 64 .. the largest width; the memory check refuses what will not fit.
+WIDTHS = [2**p for p in range(6, WIDTH_RANGE[1].bit_length())]
 
 
-class NetworkControls:
-    """Widgets for every NetworkSpec field; `fields` maps each field name to its widget."""
+def network_parsers() -> dict[str, Parser]:
+    return {"activation": parse_choice(list(ACTIVATIONS)), "init": parse_choice(list(INIT_SCHEMES)),
+            "std": parse_float, "gain": parse_float, "norm": parse_choice(NORMS),
+            "norm_place": parse_choice(NORM_PLACES), "bn_mode": parse_choice(BN_MODES), "groups": parse_int,
+            "batch": parse_int, "depth": parse_int, "width": parse_int, "seed": parse_int, "bias": parse_bool}
 
-    def __init__(self, spec: NetworkSpec) -> None:
-        self.fields: dict[str, widgets.ValueWidget] = {
-            "activation": _dropdown("activation", list(ACTIVATIONS), spec.activation),
-            "init": _dropdown("init", list(INIT_SCHEMES), spec.init),
-            "std": widgets.FloatLogSlider(description="std", value=spec.std, base=10, min=-4, max=1, step=0.001,
-                                          readout_format=".3g", continuous_update=True, style=_STYLE,
-                                          layout=widgets.Layout(width="330px")),
-            "gain": widgets.FloatLogSlider(description="gain", value=spec.knob_value if spec.scheme.knob == "gain"
-                                           else 1.0, base=10, min=-2, max=1, step=0.001, readout_format=".3g",
-                                           continuous_update=True, style=_STYLE, layout=widgets.Layout(width="330px")),
-            "norm": _dropdown("norm", list(NORMS), spec.norm),
-            "norm_place": widgets.ToggleButtons(options=list(NORM_PLACES), value=spec.norm_place,
-                                                tooltips=["normalize before the activation",
-                                                          "normalize after the activation"],
-                                                style={"button_width": "64px"}),
-            "bn_mode": _dropdown("BN statistics", list(BN_MODES), spec.bn_mode),
-            "groups": _int_text("groups", spec.groups),
-            "batch": _int_text("batch", spec.batch),
-            "depth": _int_text("depth", spec.depth),
-            "width": _dropdown("width", WIDTHS if spec.width in WIDTHS else sorted({*WIDTHS, spec.width}), spec.width),
-            "seed": _int_text("seed", spec.seed),
-            "bias": widgets.Checkbox(description="bias 0.01", value=spec.bias, indent=False,
-                                    layout=widgets.Layout(width="120px")),
-        }
-        self.fields["init"].observe(self._init_changed, "value")
-        self.fields["norm"].observe(lambda _: self._update_visibility(), "value")
-        self._update_visibility()
 
-    def spec(self) -> NetworkSpec:
-        """The spec the widgets describe (not validated: NetworkSpec.validate says what is wrong)."""
-        values = {name: widget.value for name, widget in self.fields.items()}
-        if INIT_SCHEMES[values["init"]].knob != "gain":
-            values["gain"] = None
-        return NetworkSpec(**values)
+def network_flat(spec: NetworkSpec) -> dict[str, Any]:
+    """The network's settings in use: the std only for a std-driven init, the gain only when one
+    was given for a gain-driven init (else it is the scheme's own)."""
+    values = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    if spec.scheme.knob != "std":
+        del values["std"]
+    if spec.scheme.knob != "gain" or spec.gain is None:
+        del values["gain"]
+    return values
 
-    def set_spec(self, spec: NetworkSpec) -> None:
-        """Put every field of `spec` into its widget (the caller holds off updates meanwhile)."""
-        for field in dataclasses.fields(spec):
-            value = getattr(spec, field.name)
-            widget = self.fields[field.name]
-            if field.name == "gain":
-                value = spec.knob_value if spec.scheme.knob == "gain" else widget.value
-            if field.name == "width" and value not in widget.options:
-                widget.options = sorted({*widget.options, value})
-            widget.value = value
 
-    def observe(self, callback: Callable[[], None]) -> None:
-        for widget in self.fields.values():
-            widget.observe(lambda _change: callback(), "value")
+def network_control_values(spec: NetworkSpec) -> dict[str, Any]:
+    """What each network control shows: the gain slider shows the scheme's gain when none was given."""
+    values = network_flat(spec)
+    if spec.scheme.knob == "gain":
+        values["gain"] = spec.knob_value
+    return values
 
-    def _init_changed(self, _change: object) -> None:
-        # A scheme driven by a gain starts from its own default (sqrt(2) for Kaiming, else 1).
-        scheme = INIT_SCHEMES[self.fields["init"].value]
-        if scheme.knob == "gain":
-            self.fields["gain"].value = scheme.default_gain
-        self._update_visibility()
 
-    def _update_visibility(self) -> None:
-        knob = INIT_SCHEMES[self.fields["init"].value].knob
-        norm = self.fields["norm"].value
-        shown = {
-            "std": knob == "std", "gain": knob == "gain",
-            "norm_place": norm != "none", "bn_mode": norm == "batch", "groups": norm == "group",
-        }
-        for name, visible in shown.items():
-            self.fields[name].layout.display = None if visible else "none"
+class NetworkModel:
+    """The settings model (see kit/lab_widget.py) of a widget whose settings are a NetworkSpec."""
 
-    def rows(self) -> list[widgets.Widget]:
-        f = self.fields
-        wrap = {"layout": widgets.Layout(flex_flow="row wrap", align_items="center")}
-        return [
-            widgets.HBox([f["init"], f["std"], f["gain"], f["activation"], f["norm"], f["norm_place"],
-                          f["bn_mode"], f["groups"]], **wrap),
-            widgets.HBox([f["batch"], f["depth"], f["width"], f["seed"], f["bias"]], **wrap),
-        ]
+    def __init__(self, defaults: NetworkSpec = NetworkSpec()) -> None:
+        self._defaults = defaults
+
+    def defaults(self) -> NetworkSpec:
+        return self._defaults
+
+    def flat(self, spec: NetworkSpec) -> dict[str, Any]:
+        return network_flat(spec)
+
+    def apply(self, spec: NetworkSpec, changes: Mapping[str, Any]) -> NetworkSpec:
+        return spec.with_settings(**changes).validate()
+
+    def parsers(self) -> dict[str, Parser]:
+        return network_parsers()
+
+    def control_values(self, spec: NetworkSpec) -> dict[str, Any]:
+        return network_control_values(spec)
+
+
+def _width_shown(dropdown_widget: widgets.Dropdown) -> Any:
+    """A width a link or script gives that is not a power of two joins the dropdown's choices."""
+    def to_widget(width: int) -> int:
+        if width not in dropdown_widget.options:
+            dropdown_widget.options = sorted({*dropdown_widget.options, width})
+        return width
+    return to_widget
+
+
+def network_controls(spec: NetworkSpec, network_of: Callable[[Any], NetworkSpec] = lambda s: s) -> dict[str, Control]:
+    """One control per NetworkSpec field, showing `spec`; `network_of` finds the NetworkSpec in
+    the widget's settings (a TrainConfig holds one)."""
+    width = dropdown("width", sorted({*WIDTHS, spec.width}), spec.width)
+    norm_place = widgets.ToggleButtons(options=list(NORM_PLACES), value=spec.norm_place,
+                                       tooltips=["normalize before the activation", "normalize after the activation"],
+                                       style={"button_width": "64px"})
+    gain = spec.knob_value if spec.scheme.knob == "gain" else 1.0
+    return {
+        "init": Control(dropdown("init", list(INIT_SCHEMES), spec.init)),
+        "std": Control(log_slider("std", spec.std, STD_RANGE, "330px"),
+                       shown=lambda s: network_of(s).scheme.knob == "std"),
+        "gain": Control(log_slider("gain", gain, GAIN_RANGE, "330px"),
+                        shown=lambda s: network_of(s).scheme.knob == "gain"),
+        "activation": Control(dropdown("activation", list(ACTIVATIONS), spec.activation)),
+        "norm": Control(dropdown("norm", NORMS, spec.norm)),
+        "norm_place": Control(norm_place, shown=lambda s: network_of(s).norm != "none"),
+        "bn_mode": Control(dropdown("BN statistics", BN_MODES, spec.bn_mode),
+                           shown=lambda s: network_of(s).norm == "batch"),
+        "groups": Control(int_box("groups", spec.groups), shown=lambda s: network_of(s).norm == "group"),
+        "batch": Control(int_box("batch", spec.batch)),
+        "depth": Control(int_box("depth", spec.depth)),
+        "width": Control(width, to_widget=_width_shown(width)),
+        "seed": Control(int_box("seed", spec.seed)),
+        "bias": Control(widgets.Checkbox(description="bias 0.01", value=spec.bias, indent=False,
+                                         layout=widgets.Layout(width="120px"))),
+    }
+
+
+def network_rows(controls: Mapping[str, Control]) -> list[widgets.Widget]:
+    """The network controls in two wrapping rows: the init and normalization, then the size."""
+    c = {name: control.widget for name, control in controls.items()}
+    return [wrap([c["init"], c["std"], c["gain"], c["activation"], c["norm"], c["norm_place"], c["bn_mode"],
+                  c["groups"]]),
+            wrap([c["batch"], c["depth"], c["width"], c["seed"], c["bias"]])]
+

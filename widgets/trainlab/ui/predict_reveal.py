@@ -12,8 +12,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from trainlab.ui.kit.share_link import Shareable
-from trainlab.ui.kit.state import parse_state
+from trainlab.ui.kit.lab_widget import LabWidget
 
 _BOX = "border:1px solid #c3dafe;border-radius:6px;padding:6px 12px;background:#f5f8ff"
 
@@ -29,16 +28,22 @@ class PredictReveal(widgets.VBox):
     """
 
     def __init__(self, question: str, choices: Sequence[str], answer: str, explanation: str, *,
-                 widget: Shareable | None = None, reveal: Mapping[str, Any] | None = None,
+                 widget: LabWidget | None = None, reveal: Mapping[str, Any] | None = None,
                  then: Callable[[], Any] | None = None) -> None:
+        # Everything is checked when the instructor builds the question, not when a student
+        # commits a guess in front of the class.
         if answer not in choices:
             raise ValueError(f"answer {answer!r} is not one of the choices {list(choices)}")
+        if widget is not None and not isinstance(widget, LabWidget):
+            raise TypeError(f"widget must be a trainlab widget (InitExplorer, OptimizerRace, ...), not {widget!r}")
         if reveal and widget is None:
             raise ValueError("reveal needs the widget to move")
         if reveal:
-            _, problems = parse_state(reveal, widget.state_schema())
+            problems = widget.check_state(reveal)
             if problems:
                 raise ValueError(f"reveal: {'; '.join(problems)}")
+        if then is not None and not callable(then):
+            raise TypeError(f"then must be something to call, such as dashboard.train, not {then!r}")
         self.answer = answer
         self.explanation = explanation
         self.widget = widget

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from trainlab.compute.cancel import NEVER, CancelToken
 from trainlab.compute.net import layer_stats as ls
 from trainlab.compute.net import normalization as norms
 from trainlab.compute.net.activations import ACTIVATIONS
@@ -88,7 +89,7 @@ class _Trace:
 
 
 def _forward(net: _Network, x: Tensor, running: list[tuple[Tensor, Tensor]] | None = None,
-             record_batch_stats: bool = False) -> _Trace:
+             record_batch_stats: bool = False, cancel: CancelToken = NEVER) -> _Trace:
     spec = net.spec
     act = ACTIVATIONS[spec.activation].fn
     trace = _Trace([], [], [], [], [], [])
@@ -102,6 +103,7 @@ def _forward(net: _Network, x: Tensor, running: list[tuple[Tensor, Tensor]] | No
 
     h = x
     for layer in range(spec.depth):
+        cancel.check()
         trace.inputs.append(h)
         z = _linear(net, layer, h)
         a = normalized_at("before", z, layer)
@@ -131,7 +133,7 @@ def _running_statistics(net: _Network) -> list[tuple[Tensor, Tensor]]:
 
 
 def _resolve(spec: NetworkSpec, knob_values: Sequence[float], device: torch.device,
-             cache: WeightCache) -> _Network:
+             cache: WeightCache, cancel: CancelToken = NEVER) -> _Network:
     scheme = spec.scheme
     keys = []
     if scheme.family not in ("zeros", "constant"):
@@ -140,7 +142,10 @@ def _resolve(spec: NetworkSpec, knob_values: Sequence[float], device: torch.devi
     missing = sum(not cache.contains(key) for key in keys)
     check_fits(spec, len(knob_values), missing, device, reclaimable=cache.nbytes)
     keep = frozenset(keys)
-    bases: list[Tensor | None] = [cache.get(key, keep) for key in keys] or [None] * spec.depth
+    bases: list[Tensor | None] = [None] * spec.depth
+    for layer, key in enumerate(keys):
+        cancel.check()  # drawing a new 4096 x 4096 matrix takes a while: abandon between draws
+        bases[layer] = cache.get(key, keep)
     scales = torch.tensor([scheme.scale(v, spec.width, spec.width) for v in knob_values],
                           dtype=torch.float32, device=device)
     head = _normal((spec.width, CLASSES), spec.seed, _HEAD_STREAM, device) / spec.width**0.5
@@ -159,23 +164,26 @@ def _check_knob_values(spec: NetworkSpec, knob_values: Sequence[float]) -> None:
 
 
 def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = "auto",
-              cache: WeightCache = shared_cache, bins: int = DEFAULT_BINS) -> list[PassResult]:
+              cache: WeightCache = shared_cache, bins: int = DEFAULT_BINS,
+              cancel: CancelToken = NEVER) -> list[PassResult]:
     """One batched forward + backward pass for each value of the init knob (std or gain).
 
     Returns one PassResult per value, each equal to what run_pass gives for
-    spec.with_knob(value). Raises SpecError for a configuration that cannot run.
+    spec.with_knob(value). Raises SpecError for a configuration that cannot run, and Cancelled
+    once `cancel` is cancelled (checked between matrix draws and layers).
     """
     spec.validate()
     _check_knob_values(spec, knob_values)
     dev = pick_device(device)
     start = time.perf_counter()
-    net = _resolve(spec, knob_values, dev, cache)
+    net = _resolve(spec, knob_values, dev, cache, cancel)
     k = net.configs
     running = _running_statistics(net) if spec.norm == "batch" and spec.bn_mode == "running" else None
 
     x = _normal((spec.batch, spec.width), spec.seed, _INPUT_STREAM, dev)
     x = x.expand(k, -1, -1).clone().requires_grad_(True)
-    trace = _forward(net, x, running)
+    trace = _forward(net, x, running, cancel=cancel)
+    cancel.check()
     labels = torch.randint(CLASSES, (spec.batch,), generator=seeded_generator(spec.seed, _HEAD_STREAM, dev),
                            device=dev)
     logits = trace.h[-1] @ net.head
@@ -194,10 +202,10 @@ def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = 
 
 
 def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = shared_cache,
-             bins: int = DEFAULT_BINS) -> PassResult:
+             bins: int = DEFAULT_BINS, cancel: CancelToken = NEVER) -> PassResult:
     """Forward and backward pass of one configuration; see run_sweep."""
     spec.validate()
-    return run_sweep(spec, [spec.knob_value], device=device, cache=cache, bins=bins)[0]
+    return run_sweep(spec, [spec.knob_value], device=device, cache=cache, bins=bins, cancel=cancel)[0]
 
 
 def output_range(spec: NetworkSpec) -> tuple[float, float] | None:

@@ -7,6 +7,7 @@ import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from trainlab.compute.cancel import NEVER, CancelToken
 from trainlab.compute.checks import SEED_RANGE, number_in, whole_in
 from trainlab.compute.errors import SpecError
 from trainlab.compute.optim.runs import NOISE_RANGE, STEPS_RANGE, Trajectory, run_optimizer
@@ -67,13 +68,17 @@ class Race:
                 number_in("start", value, START_RANGE)
         return self
 
-    def run(self, cache: TrajectoryCache | None = None) -> list[Trajectory]:
-        """Every racer's trajectory (from `cache` where it has them)."""
+    def run(self, cache: TrajectoryCache | None = None, cancel: CancelToken = NEVER) -> list[Trajectory]:
+        """Every racer's trajectory (from `cache` where it has them); Cancelled between racers
+        once `cancel` is cancelled."""
         self.validate()
         surface = self.make_surface()
-        if cache is None:
-            return [run_optimizer(surface, r, self.start, self.steps, self.noise, self.seed) for r in self.racers]
-        return [cache.run(self, surface, racer) for racer in self.racers]
+        runs = []
+        for racer in self.racers:
+            cancel.check()
+            runs.append(cache.run(self, surface, racer) if cache is not None else
+                        run_optimizer(surface, racer, self.start, self.steps, self.noise, self.seed))
+        return runs
 
 
 class TrajectoryCache:

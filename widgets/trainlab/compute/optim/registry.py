@@ -34,32 +34,28 @@ class Hyperparameter:
     default: float
     low: float
     high: float
-    low_open: bool = False  # low itself is not allowed (a learning rate of 0)
-    high_open: bool = False  # high itself is not allowed (a momentum of 1)
     log: bool = False  # spans decades: a log slider
 
     def check(self, value: Any) -> float:
-        """The value if it is in range, else SpecError naming the hyperparameter and its range."""
+        """The value if it is in range, else SpecError naming the hyperparameter and its range.
+        The range is closed, so that a slider can show every value it allows."""
         number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-        inside = (math.isfinite(number) and (number > self.low if self.low_open else number >= self.low)
-                  and (number < self.high if self.high_open else number <= self.high))
-        if not inside:
-            raise SpecError(self.name, f"must be a number in {self.describe()}, not {value!r}")
+        if not (math.isfinite(number) and self.low <= number <= self.high):
+            raise SpecError(self.name, f"must be a number from {self.low:g} to {self.high:g}, not {value!r}")
         return float(number)
-
-    def describe(self) -> str:
-        return f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
 
 
 HYPERPARAMETERS: dict[str, Hyperparameter] = {
     h.name: h
     for h in (
-        Hyperparameter("lr", 0.01, 0.0, 10.0, low_open=True, log=True),
-        Hyperparameter("momentum", 0.9, 0.0, 1.0, high_open=True),
-        Hyperparameter("beta1", 0.9, 0.0, 1.0, high_open=True),
-        Hyperparameter("beta2", 0.999, 0.0, 1.0, high_open=True),
-        Hyperparameter("decay", 0.99, 0.0, 1.0, high_open=True),  # RMSProp's moving-average factor
-        Hyperparameter("eps", 1e-8, 0.0, 1.0, low_open=True, log=True),
+        # Below 1e-6 a learning rate moves nothing a student could see; at 1 a moving average
+        # never forgets, so the averaging factors stop at 0.9999.
+        Hyperparameter("lr", 0.01, 1e-6, 10.0, log=True),
+        Hyperparameter("momentum", 0.9, 0.0, 0.9999),
+        Hyperparameter("beta1", 0.9, 0.0, 0.9999),
+        Hyperparameter("beta2", 0.999, 0.0, 0.9999),
+        Hyperparameter("decay", 0.99, 0.0, 0.9999),  # RMSProp's moving-average factor
+        Hyperparameter("eps", 1e-8, 1e-12, 1.0, log=True),
         # Coupled (an L2 term: weight_decay * w added to the gradient), or decoupled for AdamW.
         Hyperparameter("weight_decay", 0.0, 0.0, 1.0),
     )

@@ -24,7 +24,7 @@ Tensor = torch.Tensor
 REACHED = 1e-3  # a run has reached a minimum once it is this close to one
 BOX_MARGIN = 10.0  # a run that leaves the view box by this many box sizes has diverged
 STEPS_RANGE = (1, 10_000)
-NOISE_RANGE = (0.0, 100.0)
+NOISE_RANGE = (0.0, 10.0)  # gradient noise of 10 already hides every surface's own gradient
 
 
 def learning_rates(spec: OptimizerSpec, steps: int) -> list[float]:

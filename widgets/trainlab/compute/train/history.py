@@ -205,12 +205,13 @@ class RunHistory:
         for run in runs or []:
             self.add(run)
 
+    def label_for(self, config: TrainConfig) -> str:
+        """What a run of `config` changes from the first run (or, as the first, its optimizer)."""
+        return differences(config, self.runs[0].config) if self.runs else _first_label(config)
+
     def add(self, run: Run) -> Run:
-        reference = self.runs[0].config if self.runs else None
-        number = len(self.runs) + 1
         if not run.label:
-            what = differences(run.config, reference) if reference else _first_label(run.config)
-            run.label = f"#{number} {what}"
+            run.label = f"#{len(self.runs) + 1} {self.label_for(run.config)}"
         self.runs.append(run)
         return run
 

@@ -1,51 +1,158 @@
-"""Run requests on one worker thread, newest first: requests that were overtaken are dropped.
+"""A widget's worker thread: runs the newest job, abandons the ones overtaken, and stops on close().
 
-A slider drag sends a value per pixel; a pass takes a tenth of a second. Running each request
-in turn would queue stale passes behind the user's hand. Here a new request replaces any that
-has not started, and the kernel's main thread stays free to receive the next control change.
+A slider drag sends a value per pixel and a pass takes a tenth of a second (minutes for a first
+use of some settings): running each request in turn would queue stale work behind the user's
+hand. A new job here cancels the running one (it stops at its next check point, see
+compute/cancel.py) and replaces any that has not started. The job's computation runs on the
+worker thread and touches no widget; its drawing is handed to the main thread (main_thread.py).
+Threads end with their widget's close(), and at interpreter exit, so that a script that built a
+widget exits cleanly.
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
-T = TypeVar("T")
+from trainlab.compute.cancel import Cancelled, CancelToken
+from trainlab.ui.kit.main_thread import MainThread
+
+JOIN_SECONDS = 30.0  # close() waits this long for a job to reach its next check point
 
 
-class LatestWins(Generic[T]):
-    def __init__(self, work: Callable[[T], None], on_error: Callable[[BaseException], None]) -> None:
-        self._work = work
-        self._on_error = on_error
+@dataclass
+class Job:
+    """What a widget asks for: `label` names it in the status line while it runs, `compute`
+    runs on the worker thread (no widget access) and `draw` shows its result on the main thread."""
+
+    label: str
+    compute: Callable[[CancelToken], Any]
+    draw: Callable[[Any], None]
+    quiet: bool = False  # cheap background work (a preview): no spinner, the figures stay as they are
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+class Worker:
+    """One background thread for one widget. on_done(job, error) runs on the main thread after
+    each job that was not overtaken: error is None once its draw has run."""
+
+    def __init__(self, main: MainThread, on_done: Callable[[Job, BaseException | None], None]) -> None:
+        self._main = main
+        self._on_done = on_done
         self._cond = threading.Condition()
-        self._pending: list[T] = []  # at most one item
-        self._busy = False
-        self.dropped = 0  # requests overtaken before they started
-        threading.Thread(target=self._loop, name="trainlab-worker", daemon=True).start()
+        self._pending: Job | None = None
+        self._running: Job | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self.dropped = 0  # jobs overtaken before they finished (tests use it)
+        _LIVE.add(self)
 
-    def submit(self, request: T) -> None:
+    @property
+    def busy(self) -> bool:
         with self._cond:
-            self.dropped += len(self._pending)
-            self._pending = [request]
+            return self._pending is not None or self._running is not None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def submit(self, job: Job) -> None:
+        """Run `job` next; the running job is cancelled and a pending one dropped."""
+        with self._cond:
+            if self._closed:
+                return
+            for old in (self._pending, self._running):
+                if old is not None:
+                    old.cancel.cancel()
+            self.dropped += self._pending is not None
+            self._pending = job
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="trainlab-worker", daemon=True)
+                self._thread.start()
             self._cond.notify_all()
 
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until nothing is pending or running; False if `timeout` ran out first."""
+    def cancel(self) -> None:
+        """Abandon the running and the pending job."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+            for job in (self._pending, self._running):
+                if job is not None:
+                    job.cancel.cancel()
+            self.dropped += self._pending is not None
+            self._pending = None
+            self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no job is pending or running and their drawing is done; False if
+        `timeout` ran out first. Called on the main thread (a script, a test, a notebook cell,
+        whose kernel loop cannot run meanwhile) the drawing runs here."""
+        with self._cond:
+            idle = self._cond.wait_for(lambda: self._pending is None and self._running is None, timeout)
+        if threading.current_thread() is threading.main_thread():
+            self._main.drain()
+        return idle
+
+    def close(self) -> None:
+        """Cancel everything and end the thread (waiting up to JOIN_SECONDS for a check point)."""
+        with self._cond:
+            self._closed = True
+            for job in (self._pending, self._running):
+                if job is not None:
+                    job.cancel.cancel()
+            self._pending = None
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(JOIN_SECONDS)
+        _LIVE.discard(self)
 
     def _loop(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: bool(self._pending))
-                request = self._pending.pop()
-                self._busy = True
+                self._cond.wait_for(lambda: self._pending is not None or self._closed)
+                if self._closed:
+                    return
+                job, self._pending = self._pending, None
+                self._running = job
+            self._run(job)
+            with self._cond:
+                self._running = None
+                self._cond.notify_all()
+
+    def _run(self, job: Job) -> None:
+        try:
+            result = job.compute(job.cancel)
+        except Cancelled:
+            return
+        except BaseException as error:  # the worker must outlive any one job
+            if not job.cancel.cancelled:
+                self._main.call(lambda failure=error: self._on_done(job, failure), key="done")
+            return
+        if job.cancel.cancelled:
+            return
+
+        def show() -> None:
+            if job.cancel.cancelled:  # overtaken while waiting for the main thread
+                return
             try:
-                self._work(request)
-            except BaseException as error:  # the worker must outlive any one request
-                self._on_error(error)
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+                job.draw(result)
+            except Exception as error:  # drawing failed: say so rather than freeze
+                self._on_done(job, error)
+                return
+            self._on_done(job, None)
+
+        self._main.call(show, key="done")
+
+
+# Workers still running at interpreter exit are closed first: a daemon thread inside torch when
+# the interpreter tears down aborted the process ("terminate called without an active exception").
+_LIVE: weakref.WeakSet[Worker] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for worker in list(_LIVE):
+        worker.close()

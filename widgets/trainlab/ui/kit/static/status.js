@@ -1,0 +1,113 @@
+// trainlab's status bar: what is drawn, what is being computed (with a spinner, the time it has
+// taken so far and a cancel button), the notices, and a message when the kernel is gone.
+//
+// The elapsed time is counted here, in the browser, so that a long computation needs no message
+// from the kernel to show that it is alive. The kernel's state comes from the page's widget
+// manager: a kernel that died (out of memory, killed) or a server that went away would otherwise
+// leave a page whose controls move and whose figures never change again.
+
+const LOST_AFTER_MS = 3000; // a blip (a reconnect) shorter than this says nothing
+
+function textEl(tag, cls, text) {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  el.textContent = text;
+  return el;
+}
+
+function watchKernel(model, el) {
+  const kernel = model.widget_manager?.kernel;
+  if (!kernel?.statusChanged || !kernel?.connectionStatusChanged) return () => {};
+  const banner = document.createElement("div");
+  banner.className = "trainlab-lost";
+  banner.setAttribute("role", "alert");
+  banner.append(textEl("span", "", "The connection to this lab's kernel was lost (the server stopped, or the kernel " +
+                       "ran out of memory). Nothing you change now is computed. "));
+  const reload = textEl("button", "jupyter-widgets jupyter-button widget-button trainlab-reload", "↻ reload the page");
+  reload.addEventListener("click", () => location.reload());
+  banner.append(reload);
+  banner.style.display = "none";
+  el.prepend(banner);
+  let timer = null;
+  const check = () => {
+    const gone = kernel.status === "dead" || kernel.connectionStatus === "disconnected" ||
+      kernel.connectionStatus === "connecting";
+    if (!gone) {
+      clearTimeout(timer);
+      timer = null;
+      banner.style.display = "none";
+      el.classList.remove("trainlab-disconnected");
+    } else if (timer === null) {
+      timer = setTimeout(() => {
+        banner.style.display = "";
+        el.classList.add("trainlab-disconnected");
+      }, kernel.status === "dead" ? 0 : LOST_AFTER_MS);
+    }
+  };
+  kernel.statusChanged.connect(check);
+  kernel.connectionStatusChanged.connect(check);
+  check();
+  return () => {
+    clearTimeout(timer);
+    kernel.statusChanged.disconnect(check);
+    kernel.connectionStatusChanged.disconnect(check);
+  };
+}
+
+function render({ model, el }) {
+  el.classList.add("trainlab-status");
+  const busyRow = document.createElement("div");
+  busyRow.className = "trainlab-busy";
+  const spinner = textEl("span", "trainlab-spinner", "");
+  const label = textEl("span", "trainlab-busy-label", "");
+  const elapsed = textEl("span", "trainlab-elapsed", "");
+  const cancel = textEl("button", "jupyter-widgets jupyter-button widget-button trainlab-cancel", "✕ cancel");
+  cancel.title = "stop this computation; the figure keeps the last result";
+  cancel.addEventListener("click", () => model.send({ type: "cancel" }));
+  busyRow.append(spinner, label, elapsed, cancel);
+  const line = textEl("div", "trainlab-status-line", "");
+  const notices = document.createElement("div");
+  notices.className = "trainlab-notices";
+  el.append(busyRow, line, notices);
+
+  let started = 0;
+  let ticker = null;
+  const tick = () => { elapsed.textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`; };
+  const showBusy = () => {
+    const what = model.get("busy");
+    busyRow.style.display = what ? "" : "none";
+    clearInterval(ticker);
+    ticker = null;
+    if (what) {
+      label.textContent = `computing ${what}`;
+      started = performance.now();
+      tick();
+      ticker = setInterval(tick, 100);
+    }
+  };
+  const showLine = () => {
+    line.replaceChildren();
+    (model.get("line") ?? []).forEach(([cls, text], i) => {
+      if (i > 0) line.append(" · ");
+      line.append(textEl("span", cls, text));
+    });
+  };
+  const showNotices = () => {
+    notices.replaceChildren(...(model.get("notices") ?? []).map(([level, text]) =>
+      textEl("div", `trainlab-notice trainlab-notice-${level}`, text)));
+  };
+  model.on("change:busy_serial", showBusy);
+  model.on("change:busy", showBusy);
+  model.on("change:line", showLine);
+  model.on("change:notices", showNotices);
+  showBusy();
+  showLine();
+  showNotices();
+  const unwatch = watchKernel(model, el);
+  return () => {
+    clearInterval(ticker);
+    unwatch();
+  };
+}
+
+export default { render };
