@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 import torch
 
+from trainlab.compute.checks import number_in
 from trainlab.compute.errors import SpecError
 
 Tensor = torch.Tensor
 Box = tuple[float, float, float, float]  # x min, x max, y min, y max
+CONDITION_RANGE = (1.0, 1000.0)
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,7 @@ def _xy(p: Tensor) -> tuple[Tensor, Tensor]:
 def quadratic(condition: float = 20.0, angle: float = 0.0) -> Surface:
     """0.5 (u^2 + condition v^2) in axes rotated by `angle` degrees: the Hessian's condition
     number is `condition`, so plain SGD zig-zags along the steep axis."""
-    if not (isinstance(condition, (int, float)) and math.isfinite(condition) and 1.0 <= condition <= 1000.0):
-        raise SpecError("condition", f"must be a number from 1 to 1000, not {condition!r}")
+    number_in("condition", condition, CONDITION_RANGE)
     if not (isinstance(angle, (int, float)) and math.isfinite(angle)):
         raise SpecError("angle", f"must be a finite number of degrees, not {angle!r}")
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
