@@ -17,11 +17,12 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from trainlab.cli import main
+from trainlab.cli import build_parser, main
 from trainlab.compute import NetworkSpec, run_pass
 from trainlab.compute.optim.runs import OptimizerSpec
 from trainlab.compute.optim.surfaces import make_surface
 from trainlab.export import InitGrid, RaceExport, init_grid, race, render
+from trainlab.export.options import race_from_args
 from trainlab.export.size import ESTIMATE_FACTOR, MB, ExportTooLarge, SizeEstimate, megabytes, plotlyjs_bytes
 from trainlab.figures.surface_image import round_step, surface_image, surface_pixels
 from trainlab.presets import RACE_PRESETS
@@ -131,57 +132,7 @@ def test_max_mb_sets_the_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not list(tmp_path.iterdir())
 
 
-# -- bad values --------------------------------------------------------------------------------
-# id: (arguments after `export`, the option the error line must name)
-BAD = {
-    "activation": (["init", *SMALL_NET, "--activations", "tanh,foo"], "--activations"),
-    "activation-twice": (["init", *SMALL_NET, "--activations", "tanh,tanh"], "--activations"),
-    "std-zero": (["init", *SMALL_NET, "--stds", "0,0.1"], "--stds"),
-    "std-huge": (["init", *SMALL_NET, "--stds", "0.1,20"], "--stds"),
-    "std-text": (["init", *SMALL_NET, "--stds", "0.1,abc"], "--stds"),
-    "std-twice": (["init", *SMALL_NET, "--stds", "0.1,0.1"], "--stds"),
-    "std-range-reversed": (["init", *SMALL_NET, "--std-range", "0.3", "0.001"], "--std-range"),
-    "std-range-out": (["init", *SMALL_NET, "--std-range", "0.001", "50"], "--std-range"),
-    "stds-and-range": (["init", *SMALL_NET, "--stds", "0.1", "--std-range", "0.01", "1"], "--std-range"),
-    "points-zero": (["init", *SMALL_NET, "--points", "0"], "--points"),
-    "points-text": (["init", *SMALL_NET, "--points", "many"], "--points"),
-    "gains-for-normal": (["init", *SMALL_NET, "--gains", "1,2"], "--gains"),
-    "stds-for-kaiming": (["init", *SMALL_NET, "--init", "kaiming_normal", "--stds", "0.1"], "--stds"),
-    "init-zeros": (["init", *SMALL_NET, "--init", "zeros"], "--init"),
-    "depth": (["init", "--width", "64", "--depth", "0"], "--depth"),
-    "width-text": (["init", "--width", "wide"], "--width"),
-    "groups": (["init", *SMALL_NET, "--norm", "group", "--groups", "5"], "--groups"),
-    "device": (["init", *SMALL_NET, "--device", "tpu"], "--device"),
-    "max-mb": (["init", *SMALL_NET, "--max-mb", "lots"], "--max-mb"),
-    "max-mb-zero": (["init", *SMALL_NET, "--max-mb", "0"], "--max-mb"),
-    "optimizer": (["optimizers", "--optimizers", "sgd,foo"], "--optimizers"),
-    "optimizer-twice": (["optimizers", "--optimizers", "sgd,sgd"], "--optimizers"),
-    "preset": (["optimizers", "--preset", "no such lesson"], "--preset"),
-    "surface": (["optimizers", "--surface", "moon"], "--surface"),
-    "lr-zero": (["optimizers", "--lr", "0"], "--lr"),
-    "lr-count": (["optimizers", "--optimizers", "sgd,adam,momentum", "--lr", "0.1,0.2"], "--lr"),
-    "steps": (["optimizers", "--steps", "0"], "--steps"),
-    "frames": (["optimizers", "--frames", "1"], "--frames"),
-    "momentum": (["optimizers", "--momentum", "1.5"], "--momentum"),
-    "start": (["optimizers", "--start", "a", "1"], "--start"),
-    "noise": (["optimizers", "--noise", "-1"], "--noise"),
-    "schedule": (["optimizers", "--schedule", "sometimes"], "--schedule"),
-    "condition": (["optimizers", "--surface", "quadratic", "--condition", "0.5"], "--condition"),
-    "state": (["optimizers", "--optimizers", "sgd,adam", "--state", "rmsprop"], "--state"),
-}
-
-
-@pytest.mark.parametrize("case", BAD, ids=list(BAD))
-def test_a_bad_value_is_one_line_and_status_2(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    no_compute(monkeypatch)
-    argv, option = BAD[case]
-    err = run_failing(["export", *argv, "--out", str(tmp_path / "out.html")], capsys)
-    # "--stds: must be ..." from trainlab, "argument --std-range: not allowed ..." from argparse
-    assert option in err.removeprefix("trainlab: error: ").split(": ")[0].split(), err
-    assert not list(tmp_path.iterdir())
-
-
+# -- bad values (the corpus of every option's bad values is in tests/test_cli.py) -------------
 @pytest.mark.parametrize("out", ["missing-folder/x.html", "x.txt", "."], ids=["no-folder", "not-html", "a-folder"])
 def test_an_unwritable_out_is_refused_before_computing(out: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
@@ -337,12 +288,8 @@ def test_the_race_estimate_is_close_to_the_real_size(case: str) -> None:
 
 # -- options -----------------------------------------------------------------------------------
 def _race_from(argv: list[str]) -> RaceExport:
-    from trainlab.cli import _Parser, _export_parser
-    from trainlab.export.options import race_from_args
-
-    parser = _Parser(prog="trainlab")
-    _export_parser(parser.add_subparsers(dest="command", parser_class=_Parser))
-    return race_from_args(parser.parse_args(["export", "optimizers", *argv, "--out", "x.html"]))
+    argv = ["export", "optimizers", *argv, "--out", "x.html"]
+    return race_from_args(build_parser(argv).parse_args(argv))
 
 
 def test_race_options_build_on_a_preset() -> None:
@@ -356,6 +303,43 @@ def test_race_options_build_on_a_preset() -> None:
     moved = _race_from(["--preset", name, "--surface", "rosenbrock"])
     assert moved.condition is None and moved.make_surface().name == "rosenbrock"
 
+
+def test_a_hyperparameter_goes_to_every_racer_that_takes_it() -> None:
+    racers = _race_from(["--optimizers", "sgd,momentum,adam", "--momentum", "0.5", "--eps", "1e-4",
+                         "--weight-decay", "0.1", "--beta2", "0.9"]).racers
+    assert [r.momentum for r in racers] == [None, 0.5, None]
+    assert [r.eps for r in racers] == [None, None, 1e-4]
+    assert [r.beta2 for r in racers] == [None, None, 0.9]
+    assert [r.weight_decay for r in racers] == [0.1] * 3  # every optimizer takes weight decay
+    # and they run with them: Race.run hands each racer's spec to run_optimizer
+    assert [r.value("momentum") for r in racers if r.name == "momentum"] == [0.5]
+
+
+def test_the_schedule_goes_to_every_racer() -> None:
+    default = _race_from([])
+    assert {r.schedule for r in default.racers} == {"none"}
+    scheduled = _race_from(["--schedule", "cosine"])
+    assert [r.schedule for r in scheduled.racers] == ["cosine"] * len(default.racers)
+    assert scheduled.run()[0].lrs != default.run()[0].lrs
+
+
+def test_a_new_seed_with_noise_reaches_the_race() -> None:
+    assert _race_from(["--noise", "1", "--seed", "9"]).seed == 9
+
+
+def test_export_loads_nothing_from_the_widgets(tmp_path: Path) -> None:
+    """`import trainlab.export` and the export command load no trainlab.ui module, no ipywidgets and
+    no anywidget (plotly is what they are made of)."""
+    script = ("import json, sys\n"
+              "import trainlab.export\n"
+              "from trainlab.cli import main\n"
+              f"main(['export', 'optimizers', '--steps', '3', '--frames', '2', '--out', {str(tmp_path / 'r.html')!r}])\n"
+              "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stderr.splitlines()[-1])
+    assert "trainlab.export.race" in modules and "plotly" in modules, "the export ran"
+    assert [m for m in modules if m.startswith("trainlab.ui") or m.split(".")[0] in ("ipywidgets", "anywidget")] == []
 
 def test_init_range_options_are_log_spaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     grids = []

@@ -136,9 +136,11 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
         OptimizerInfo("momentum", "SGD + momentum", "#D55E00", 0.01, 0.01, ("momentum",), state=("velocity",),
                       build=lambda s, p: torch.optim.SGD(p, lr=s.value("lr"), momentum=s.value("momentum"),
                                                          weight_decay=s.value("weight_decay"))),
+        # With momentum 0 Nesterov's step is plain SGD's, which torch refuses to build as Nesterov.
         OptimizerInfo("nesterov", "Nesterov", "#009E73", 0.01, 0.01, ("momentum",), state=("velocity",),
                       build=lambda s, p: torch.optim.SGD(p, lr=s.value("lr"), momentum=s.value("momentum"),
-                                                         nesterov=True, weight_decay=s.value("weight_decay"))),
+                                                         nesterov=s.value("momentum") > 0,
+                                                         weight_decay=s.value("weight_decay"))),
         OptimizerInfo("adagrad", "AdaGrad", "#CC79A7", 0.5, 0.01, ("eps",), {"eps": 1e-10}, ("grad_squared",),
                       build=lambda s, p: torch.optim.Adagrad(p, lr=s.value("lr"), eps=s.value("eps"),
                                                              weight_decay=s.value("weight_decay"))),

@@ -37,6 +37,8 @@ SETTING_PLACES: dict[str, tuple[str, str]] = {
     "schedule": ("schedule", "name"), "warmup": ("schedule", "warmup"),
 }
 SETTINGS = (*SETTING_PLACES, *_TOP_LEVEL)
+# DataSpec's fields by their setting names: its seed is the run's data_seed.
+_DATA_SETTINGS = {name: key for key, (part, name) in SETTING_PLACES.items() if part == "data"}
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,11 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         self.network.validate()
-        self.data.validate()
+        try:
+            self.data.validate()
+        except SpecError as error:
+            # Named as with_settings() takes it: a data seed refused as "seed" would blame the network's.
+            raise SpecError(_DATA_SETTINGS.get(error.field, error.field), error.reason) from None
         if self.optimizer.name not in TRAINABLE:
             raise SpecError("optimizer", f"must be one of {', '.join(TRAINABLE)}, not {self.optimizer.name!r}")
         if self.optimizer.schedule != "none":
