@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trainlab.ui.kit.plotly_view import PLOTLY_MIME, PlotlyView, plotly_bootstrap, plotly_js
+from trainlab.ui.kit.plotly_view import PLOTLY_JS_EVERY, PLOTLY_MIME, PlotlyView, plotly_bootstrap, plotly_js
 
 
 def figure(traces: int, transition: bool = True) -> dict:
@@ -37,6 +37,29 @@ def test_front_end_without_plotly_gets_plotly_js_as_a_buffer(monkeypatch):
     (content, buffers), = sent
     assert content == {"type": "plotly-js"}
     assert buffers[0] == plotly_js() and b"Plotly" in buffers[0][:5000]
+
+
+def test_plotly_js_is_sent_once_per_interval_however_often_a_page_asks(monkeypatch):
+    """Each answer is 4.8 MB the server must hold for a client that may not read it."""
+    view = PlotlyView()
+    sent = []
+    monkeypatch.setattr(view, "send", lambda content, buffers=None: sent.append(content))
+    clock = [1000.0]
+    monkeypatch.setattr("trainlab.ui.kit.plotly_view.time.monotonic", lambda: clock[0])
+    for _ in range(50):
+        view._on_front_end_message(view, {"type": "plotly-js"}, [])
+    assert len(sent) == 1
+    clock[0] += PLOTLY_JS_EVERY
+    view._on_front_end_message(view, {"type": "plotly-js"}, [])
+    assert len(sent) == 2
+
+
+def test_a_ping_gets_a_pong(monkeypatch):
+    view = PlotlyView()
+    sent = []
+    monkeypatch.setattr(view, "send", lambda content, buffers=None: sent.append(content))
+    view._on_front_end_message(view, {"type": "ping"}, [])
+    assert sent == [{"type": "pong"}]
 
 
 def test_bootstrap_is_a_hidden_plotly_output():

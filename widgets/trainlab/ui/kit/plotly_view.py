@@ -8,6 +8,8 @@ static/plotly_view.js), so it loads once per page whatever the number of figures
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -21,6 +23,7 @@ import traitlets
 from trainlab.ui.kit.embedding import scale_text
 
 _STATIC = Path(__file__).parent / "static"
+PLOTLY_JS_EVERY = 10.0  # seconds: how often one plot sends plotly.js to a page that asks for it
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
@@ -49,6 +52,7 @@ class PlotlyView(anywidget.AnyWidget):
         self.text_scale = text_scale
         self.fixed_height = height
         self._click_handlers: list[Callable[[float, float], None]] = []
+        self._plotly_js_sent = -math.inf
         self.on_msg(self._on_front_end_message)
 
     def on_click(self, handler: Callable[[float, float], None]) -> None:
@@ -88,8 +92,15 @@ class PlotlyView(anywidget.AnyWidget):
         self.send({"type": "animate", "options": options})
 
     def _on_front_end_message(self, _widget: object, content: dict, _buffers: list) -> None:
-        if content.get("type") == "plotly-js":
-            self.send({"type": "plotly-js"}, [plotly_js()])
+        if content.get("type") == "ping":  # the front end checks that it hears from the kernel
+            self.send({"type": "pong"})
+        elif content.get("type") == "plotly-js":
+            # A page asks once; a visitor asking in a loop would make the server hold 4.8 MB per
+            # answer for a client that may not read them: one answer per model per interval.
+            now = time.monotonic()
+            if now - self._plotly_js_sent >= PLOTLY_JS_EVERY:
+                self._plotly_js_sent = now
+                self.send({"type": "plotly-js"}, [plotly_js()])
         elif content.get("type") == "click":
             for handler in self._click_handlers:
                 handler(float(content["x"]), float(content["y"]))

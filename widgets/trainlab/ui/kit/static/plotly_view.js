@@ -8,6 +8,30 @@
 
 const RENDERER_GRACE_MS = 2500; // no plotly renderer seen by then: ask the kernel
 const RENDERER_WAIT_MS = 30000; // a renderer was seen: give a slow client this long
+const PLOTLY_LOAD_MS = 60000; // plotly.js not there by then: say so
+const KERNEL_REPLY_MS = 15000; // no reply to the ping by then: this plot gets no updates
+
+const RELOAD = "Reload the page (F5) to fix it; your settings in the address bar are kept.";
+
+// A visible notice over the plot instead of blank axes: what went wrong and what to do.
+function notice(el, text) {
+  let box = el.querySelector(":scope > .trainlab-plot-notice");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "trainlab-plot-notice";
+    box.setAttribute("role", "alert");
+    el.prepend(box);
+  }
+  box.textContent = text;
+}
+
+function clearNotice(el) {
+  el.querySelector(":scope > .trainlab-plot-notice")?.remove();
+}
+
+function withTimeout(promise, ms) {
+  return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
+}
 
 function loadFromKernel(model) {
   return new Promise((resolve, reject) => {
@@ -57,7 +81,29 @@ async function render({ model, el }) {
   const node = document.createElement("div");
   node.className = "trainlab-plot-area";
   el.appendChild(node);
-  const Plotly = await plotly(model);
+
+  // Does this plot hear from the kernel? anywidget drops every message to a model whose front
+  // end took more than 2 s to initialize (a busy page: "[anywidget] Failed to initialize model"),
+  // and the plot would then keep its first figure for ever. The kernel answers a ping at once.
+  const noReply = setTimeout(() => notice(el, "This plot is not receiving updates from the kernel " +
+                                              "(the page was too busy while it loaded). " + RELOAD),
+                             KERNEL_REPLY_MS);
+  const onReply = (msg) => {
+    if (msg?.type !== "pong") return;
+    clearTimeout(noReply);
+    clearNotice(el);
+  };
+  model.on("msg:custom", onReply);
+  model.send({ type: "ping" });
+
+  let Plotly;
+  try {
+    Plotly = await withTimeout(plotly(model), PLOTLY_LOAD_MS);
+  } catch (error) {
+    console.error("[trainlab] plotly.js did not load:", error);
+    notice(el, "The plotting library (plotly.js) did not load. " + RELOAD);
+    return () => { clearTimeout(noReply); model.off("msg:custom", onReply); };
+  }
 
   // Clicks go to the kernel, which may use them (the optimizer race takes its start point).
   const listen = () => node.on("plotly_click", (event) => {
@@ -82,7 +128,14 @@ async function render({ model, el }) {
     try {
       do {
         again = false;
-        const figure = model.get("figure");
+        const figure = model.get("figure") ?? {};
+        if (!figure.data && !figure.layout && drawnControls === null) {
+          // Nothing computed yet: a line of text, not empty axes.
+          if (!node.dataset.waiting) node.textContent = "Computing the plot…";
+          node.dataset.waiting = "1";
+          continue;
+        }
+        if (node.dataset.waiting) { node.textContent = ""; delete node.dataset.waiting; }
         const data = [...(model.get("base") ?? []), ...(figure.data ?? [])];
         const controls = controlsOf(figure);
         const fresh = controls !== drawnControls;
@@ -106,6 +159,8 @@ async function render({ model, el }) {
   const resize = new ResizeObserver(() => { if (node.offsetWidth > 0) Plotly.Plots.resize(node); });
   resize.observe(el);
   return () => {
+    clearTimeout(noReply);
+    model.off("msg:custom", onReply);
     resize.disconnect();
     model.off("change:figure", draw);
     model.off("msg:custom", onMessage);
