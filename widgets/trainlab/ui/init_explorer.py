@@ -45,6 +45,8 @@ class InitExplorer(LabWidget[NetworkSpec]):
     trainlab.presets.INIT_PRESETS), which explicit settings then override.
     """
 
+    css_class = "trainlab-explorer"
+
     def __init__(self, spec: NetworkSpec | None = None, *, preset: str | None = None, device: str = "auto",
                  sweep_points: int = 16, controls: Iterable[str] | None = None, locked: Iterable[str] | None = None,
                  compact: bool = False, **settings: Any) -> None:

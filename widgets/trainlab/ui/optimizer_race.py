@@ -58,6 +58,8 @@ class OptimizerRace(LabWidget[RaceView]):
     """The optimizer race. OptimizerRace(preset="zig-zag: SGD vs momentum"), or choose the
     surface, racers and settings: OptimizerRace(surface="beale", racers={"adam": {"lr": 0.1}})."""
 
+    css_class = "trainlab-race"
+
     def __init__(self, *, preset: str | None = None, surface: str | None = None,
                  racers: dict[str, dict[str, Any]] | None = None, steps: int | None = None,
                  start: tuple[float, float] | None = None, noise: float | None = None,

@@ -69,6 +69,8 @@ class TrainingDashboard(LabWidget[TrainConfig]):
     (any short name TrainConfig.with_settings knows), or give a whole `config`, or a lecture
     `preset` (see trainlab.presets.TRAIN_PRESETS), which explicit settings then override."""
 
+    css_class = "trainlab-training"
+
     def __init__(self, config: TrainConfig | None = None, *, preset: str | None = None, device: str = "auto",
                  controls: Iterable[str] | None = None, locked: Iterable[str] | None = None, compact: bool = False,
                  **settings: Any) -> None:

@@ -99,6 +99,8 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
     and figures, calls LabWidget.__init__, lays itself out with _layout(), and implements
     _settings_changed() (usually: _run() a Job) and _line() (the status line)."""
 
+    css_class = "trainlab-lab"  # the page's handle on the widget (styles, browser tests)
+
     def __init__(self, *, model: SettingsModel[S], controls: Mapping[str, Control],
                  presets: Iterable[LabPreset] = (), initial: S | None = None, preset: str | None = None,
                  settings: Mapping[str, Any] | None = None, embedding: Embedding = Embedding(),
@@ -156,7 +158,7 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
         self._figures = widgets.VBox(list(figures), layout=widgets.Layout(width="100%"))
         self._figures.add_class("trainlab-figures")
         self.children = self._embedding.layout([*controls, self.status], [self._figures], list(extras))
-        self.add_class(f"trainlab-{type(self).__name__.lower()}")
+        self.add_class(self.css_class)
         self._embedding.style(self)
         self._show_controls()
         self._state_changed()
