@@ -124,6 +124,9 @@ class InitExplorer(LabWidget[NetworkSpec]):
         self.table.value = table
         self._single.layout.display = None
         self._notes["result"] = notices_for(result)
+        case = INIT_PRESETS.get(self.preset.value)
+        if case is not None and case.caption is not None:  # the lecture case's numbers, as drawn
+            self._notes["result"].insert(0, ("info", case.caption(result)))
 
     def _compute_sweep(self, spec: NetworkSpec, values: list[float], cancel: CancelToken) -> tuple:
         results = run_sweep(spec, values, device=str(self.device), cancel=cancel)
