@@ -2,9 +2,15 @@
 
 For iid zero-mean weights independent of the layer input, z = h @ W has
 Var(z) = Din * Var(w) * E[h^2]. With z ~ N(bias, Var(z)), the layer output f(z) has moments
-E[f] and E[f^2] that Gauss-Hermite quadrature evaluates for any activation; normalization
-before the activation makes its input N(0, 1), after it the output has unit variance. The
-recursion is what Glorot & Bengio (2010) and He et al. (2015) solve for a constant variance.
+E[f] and E[f^2], integrated numerically for any activation; normalization before the activation
+makes its input N(0, 1), after it the output has unit variance. The recursion is what Glorot &
+Bengio (2010) and He et al. (2015) solve for a constant variance.
+
+The integral is composite Gauss-Legendre over panels no wider than the Gaussian's std and, where
+the activation bends (|z| up to 30), no wider than its bends: a single Gauss-Hermite rule spreads
+its nodes over the Gaussian's width, so a wide Gaussian steps over tanh's bend at 0 (96 nodes
+were 2.5 % high for tanh at std 0.2). tests/compute/net/test_theory.py holds it to 0.2 % of an
+independent SciPy reference over the whole std range.
 """
 
 from __future__ import annotations
@@ -17,15 +23,33 @@ import torch
 from trainlab.compute.net.activations import ACTIVATIONS
 from trainlab.compute.net.spec import BIAS_VALUE, NetworkSpec
 
-_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(96)
-_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()  # probabilists' weights, normalized: E[g(Z)], Z ~ N(0, 1)
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)  # per panel, on [-1, 1]
+_REACH = 12.0  # Gaussian stds each side: the mass beyond is 4e-33
+# Where the activations bend: panels here are at most as wide as the gaps between these points.
+_BENDS = np.array([-30.0, -20.0, -10.0, -6.0, -4.0, -3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0,
+                   10.0, 20.0, 30.0])
+
+
+def _panels(mean: float, std: float) -> np.ndarray:
+    """Panel edges over [mean - REACH std, mean + REACH std]: every std, and every bend inside."""
+    lo, hi = mean - _REACH * std, mean + _REACH * std
+    edges = np.concatenate([mean + std * np.arange(-_REACH, _REACH + 1), _BENDS[(_BENDS > lo) & (_BENDS < hi)]])
+    return np.unique(edges)
 
 
 def gaussian_moments(activation: str, mean: float, std: float) -> tuple[float, float]:
     """E[f(a)] and E[f(a)^2] for a ~ N(mean, std^2)."""
-    points = torch.from_numpy(mean + std * _NODES)
-    values = ACTIVATIONS[activation].fn(points).numpy()
-    return float(values @ _WEIGHTS), float(np.square(values) @ _WEIGHTS)
+    fn = ACTIVATIONS[activation].fn
+    if std == 0:  # zero weights: every unit gets the same input
+        value = float(fn(torch.tensor(mean, dtype=torch.float64)))
+        return value, value * value
+    edges = _panels(mean, std)
+    half, middle = np.diff(edges)[:, None] / 2, (edges[1:] + edges[:-1])[:, None] / 2
+    a = (middle + half * _NODES).ravel()
+    density = np.exp(-0.5 * ((a - mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))
+    weights = (half * _WEIGHTS).ravel() * density
+    values = fn(torch.from_numpy(a)).numpy()
+    return float(values @ weights), float(np.square(values) @ weights)
 
 
 def predicted_std(spec: NetworkSpec) -> list[float | None]:
