@@ -143,3 +143,20 @@ def test_rapid_changes_keep_only_the_latest():
     drawn(explorer)
     assert explorer.result.spec.std == pytest.approx(0.08)
     assert explorer._worker.dropped > 0, "overtaken requests must not be computed"
+
+
+def test_an_exploding_net_gets_a_notice_and_its_table_counts_what_it_calls_inf():
+    explorer = InitExplorer(activation="relu", init="normal", std=10.0, width=256, depth=12)
+    drawn(explorer)
+    assert explorer.result.nonfinite == 0
+    warning = notices(explorer, "warning")
+    assert "exploding" in warning and f"{explorer.result.layers[-1].std:.2g}" in warning
+    rows = re.findall(r"<tr>(.*?)</tr>", explorer.table.value)[1:]
+    for row in rows:
+        cells = re.findall(r"<td>(.*?)</td>", row)
+        inf_nan = re.sub(r"<[^>]+>", "", cells[6])
+        if inf_nan == "0":
+            assert "inf" not in cells[1:4] and "nan" not in cells[1:4], row
+    explorer.set(std=0.05)
+    drawn(explorer)
+    assert "exploding" not in notices(explorer, "warning")

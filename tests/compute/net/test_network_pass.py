@@ -741,3 +741,21 @@ def test_constant_init_weight_grad_std_is_zero() -> None:
     assert middle.weight_grad_std <= 1e-6 * abs(middle.weight_grad_mean), (
         f"dW entries are all equal, but weight_grad_std = {middle.weight_grad_std:.3g} "
         f"({middle.weight_grad_std / abs(middle.weight_grad_mean):.1e} of the mean)")
+
+
+def test_an_exploding_net_reports_the_std_it_has_not_inf() -> None:
+    """float32 squares overflow above 1.8e19 while the values reach 3.4e38: a layer of finite
+    values has a finite mean and std, as float64 NumPy computes them from the same values."""
+    values = torch.tensor([[3e20, -1e21, 2.5e22, 7.0, float("nan")], [1e37, -3e38, 3e38, 0.0, 1.0]])
+    mean, std, nonfinite = ls.finite_moments(values.view(1, 2, 5))
+    expected = [np.array(row, dtype=np.float64) for row in values.tolist()]
+    expected = [row[np.isfinite(row)] for row in expected]
+    assert mean.view(2).tolist() == pytest.approx([row.mean() for row in expected], rel=1e-6)
+    assert std.view(2).tolist() == pytest.approx([row.std() for row in expected], rel=1e-6)
+    assert nonfinite.view(2).tolist() == [1, 0]
+    spec = NetworkSpec(depth=12, width=256, activation="relu", init="normal", std=10.0)
+    result = run_pass(spec, device="cpu", cache=WeightCache())
+    finite = [layer for layer in result.layers if layer.nonfinite == 0]
+    assert len(finite) == 12 and all(math.isfinite(layer.std) and math.isfinite(layer.mean) for layer in finite)
+    assert result.layers[-1].std > 1e23  # it did explode
+    assert all(math.isfinite(layer.grad_std) for layer in result.layers if layer.grad_nonfinite == 0)

@@ -13,6 +13,10 @@ TABLE_CSS = (
     ".trainlab-table th{color:#555;font-weight:600}</style>"
 )
 
+# A last layer's std this far below or above the input's std of 1: the signal vanishes or explodes.
+VANISHING, EXPLODING = 1e-3, 1e3
+
+
 def _num(x: float | None, percent: bool = False) -> str:
     if x is None:
         return "—"
@@ -51,8 +55,12 @@ def notices_for(result: PassResult) -> list[Notice]:
     if last.dead_fraction is not None and last.dead_fraction > 0.5:
         notes.append(("warning", f"{last.dead_fraction:.0%} of the last layer's units are dead (never fire on "
                                  "this batch)."))
-    if math.isfinite(last.std) and 0 < last.std < 1e-3 and not bad:
+    if math.isfinite(last.std) and 0 < last.std < VANISHING and not bad:
         notes.append(("info", f"The last layer's activations have std {last.std:.2g}: the signal is vanishing."))
+    if math.isfinite(last.std) and last.std > EXPLODING and not bad:
+        per_layer = last.std ** (1 / len(result.layers))  # from the input's std of 1
+        notes.append(("warning", f"The activations are exploding: the last layer's std is {last.std:.2g}, "
+                                 f"about {per_layer:.3g}x larger per layer, and the loss is {result.loss:.2g}."))
     if result.spec.init == "zeros" or all(layer.std == 0 for layer in result.layers):
         notes.append(("info", "Every unit of a layer computes the same value: nothing breaks the symmetry."))
     return notes

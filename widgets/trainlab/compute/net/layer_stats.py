@@ -23,10 +23,19 @@ def finite_only(x: Tensor) -> Tensor:
 
 
 def finite_moments(clean: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Mean, population std and count of NaNs over the last axis of a finite_only tensor."""
-    mean = clean.nanmean(-1)
-    std = (clean - mean.unsqueeze(-1)).square().nanmean(-1).sqrt()
-    return mean, std, clean.isnan().sum(-1)
+    """Mean, population std and count of NaNs over the last axis of a finite_only tensor.
+
+    Computed on the values divided by a power of two just below their largest magnitude: in
+    float32 a square overflows above 1.8e19 while the values go up to 3.4e38, and an exploding
+    net's std must come out as the number it is, not inf next to an inf/NaN count of 0. Dividing
+    by a power of two only shifts exponents, so nothing else changes.
+    """
+    _, exponent = torch.frexp(clean.abs().nan_to_num(nan=0.0).amax(-1, keepdim=True))
+    scale = torch.exp2((exponent - 1).to(clean.dtype))  # the largest scaled value is in [1, 2)
+    scaled = clean / scale
+    mean = scaled.nanmean(-1)
+    std = (scaled - mean.unsqueeze(-1)).square().nanmean(-1).sqrt()
+    return mean * scale.squeeze(-1), std * scale.squeeze(-1), clean.isnan().sum(-1)
 
 
 def finite_range(clean: Tensor) -> tuple[Tensor, Tensor]:
