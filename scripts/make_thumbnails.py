@@ -69,7 +69,7 @@ def _explorer(preset: str | None = None) -> Callable[[Page], None]:
 
 def _race(page: Page) -> None:
     wait_for_figure(page, LOAD_MS)
-    page.wait_for_selector(".trainlab-plot .contourlayer path", timeout=LOAD_MS)
+    page.wait_for_selector(".trainlab-plot .imagelayer image", timeout=LOAD_MS)
     settled_signature(page)
 
 

@@ -95,7 +95,7 @@ def test_the_race_export_works_from_disk(page: tuple[Page, Console], tmp_path: P
     out = tmp_path / "race.html"
     assert main(["export", "optimizers", "--preset", "zig-zag: SGD vs momentum", "--out", str(out)]) == 0
     requests = _open(pg, out)
-    path_length = "() => document.querySelector('.js-plotly-plot').data[2].x.length"
+    path_length = "() => document.querySelector('.js-plotly-plot').data.find(t => t.name === 'SGD').x.length"
     finished = _signature(pg)
     full = pg.evaluate(path_length)
 

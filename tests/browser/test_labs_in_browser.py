@@ -117,7 +117,7 @@ def test_optimizer_lab_recomputes_and_races(server, page):
     pg, console = page
     pg.goto(f"{server}/voila/render/04_optimizers.ipynb")
     first = wait_for_figure(pg)
-    pg.wait_for_selector(".trainlab-plot .contourlayer path", timeout=30_000)
+    pg.wait_for_selector(".trainlab-plot .imagelayer image", timeout=30_000)  # the loss surface, a picture
     screenshot(pg, "04_optimizers-initial")
 
     choose(pg, "surface", "himmelblau")

@@ -286,6 +286,14 @@ def test_the_race_estimate_is_close_to_the_real_size(case: str) -> None:
     _assert_estimate_close(job.estimate(), len(render(race.build(job)).encode("utf-8")))
 
 
+def test_the_race_estimate_bounds_a_race_longer_than_every_step_drawn() -> None:
+    """Beyond path_thinning's KEEP_EVERY_STEP a converged tail costs few points: the estimate,
+    which counts every step, is then an upper bound (the limit is never passed unannounced)."""
+    job = RaceExport(steps=3000, frames=50)
+    real = len(render(race.build(job)).encode("utf-8"))
+    assert real <= job.estimate().total
+
+
 # -- options -----------------------------------------------------------------------------------
 def _race_from(argv: list[str]) -> RaceExport:
     argv = ["export", "optimizers", *argv, "--out", "x.html"]

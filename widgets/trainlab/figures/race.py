@@ -1,5 +1,6 @@
-"""Turns optimizer trajectories into the race figure: a log-level contour map with every path,
-loss against step, and the chosen optimizer's internal state, animated from precomputed frames."""
+"""Turns optimizer trajectories into the race figure: every path over the loss surface (a
+picture under the axes, see surface_image), loss against step, and the chosen optimizer's
+internal state, animated from precomputed frames. Paths are drawn as computed (path_thinning)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import torch
 
 from trainlab.compute.optim.registry import OPTIMIZERS, SYMBOLS
 from trainlab.compute.optim.runs import Trajectory
 from trainlab.compute.optim.surfaces import Surface, make_surface
 from trainlab.figures.animation import animation_controls
+from trainlab.figures.path_thinning import ThinnedPath
+from trainlab.figures.surface_image import SURFACE_COLOURS, log_levels, surface_image
 
 # Okabe & Ito's palette: distinguishable with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
-# Low loss light, high loss a pale blue: the coloured paths stay the boldest thing on the map.
-SURFACE_COLOURS = [[0.0, "#ffffff"], [1.0, "#4a90c4"]]
 MAX_FRAMES = 50
-MAX_PATH_POINTS = 80
 FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12}
 
 
@@ -33,38 +34,64 @@ def _r(x: float) -> float | None:
     return float(f"{x:.5g}") if math.isfinite(x) else None
 
 
-def log_levels(z: torch.Tensor) -> torch.Tensor:
-    """log10 of the loss above its minimum on the grid: equal steps here are log-spaced levels."""
-    low, high = float(z.min()), float(z.max())
-    return torch.log10(z - low + 1e-3 * (high - low) + 1e-12)
+@dataclass(frozen=True)
+class LossAxis:
+    """The loss plot's fixed y axis over the whole race (an autoranged axis keeps a stale range
+    through animated frames: the curve ran off its bottom in Chromium). Log where every loss is
+    positive; `range` in the axis' own units (log10 on a log axis)."""
+
+    log: bool
+    range: tuple[float, float]
+
+    @classmethod
+    def of(cls, runs: list[Trajectory]) -> LossAxis:
+        losses = [v for run in runs for v in run.losses[:, 0].tolist() if math.isfinite(v)]
+        log = bool(losses) and min(losses) > 0
+        values = [math.log10(v) for v in losses] if log else losses
+        lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+        margin = 0.05 * (hi - lo) or 0.5
+        return cls(log, (lo - margin, hi + margin))
+
+    def position(self, losses: np.ndarray) -> np.ndarray:
+        """Where each loss sits on the axis, from 0 (bottom) to 1 (top); non-finite where it is not drawn."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = np.log10(np.where(losses > 0, losses, np.nan)) if self.log else losses
+        return (values - self.range[0]) / (self.range[1] - self.range[0])
 
 
-def _pick(count: int, most: int) -> list[int]:
-    """Up to `most` indices from 0..count-1, evenly spread, always with the last one."""
-    if count <= most:
-        return list(range(count))
-    step = (count - 1) / (most - 1)
-    return sorted({round(i * step) for i in range(most)})
+def _on_map(points: np.ndarray, view: tuple[float, float, float, float]) -> np.ndarray:
+    """Points (n, 2) in units of the map's axes' spans, where path_thinning's tolerance is under a pixel."""
+    x0, x1, y0, y1 = view
+    return np.stack([(points[:, 0] - x0) / (x1 - x0), (points[:, 1] - y0) / (y1 - y0)], axis=1)
 
 
 @dataclass
-class _Rounded:
-    """A run's path and losses as short JSON-ready numbers, formatted once for all frames."""
+class _Drawn:
+    """A run as the figure draws it: its path and loss curve as short JSON-ready numbers,
+    formatted once for all frames, and which steps each frame draws of them."""
 
     run: Trajectory
     x: list
     y: list
     loss: list
+    path: ThinnedPath
+    curve: ThinnedPath
 
     @classmethod
-    def of(cls, run: Trajectory) -> _Rounded:
-        pts = run.points[:, 0]
-        return cls(run, [_r(v) for v in pts[:, 0].tolist()], [_r(v) for v in pts[:, 1].tolist()],
-                   [_r(v) for v in run.losses[:, 0].tolist()])
+    def of(cls, run: Trajectory, view: tuple[float, float, float, float], axis: LossAxis, longest: int) -> _Drawn:
+        points = run.points[:, 0].numpy()
+        losses = run.losses[:, 0].numpy()
+        on_plot = np.stack([np.arange(len(losses)) / max(longest, 1), axis.position(losses)], axis=1)
+        return cls(run, [_r(v) for v in points[:, 0].tolist()], [_r(v) for v in points[:, 1].tolist()],
+                   [_r(v) for v in losses.tolist()], ThinnedPath(_on_map(points, view)), ThinnedPath(on_plot))
 
-    def upto(self, step: int) -> tuple[list[int], list, list, list]:
-        idx = _pick(min(step, len(self.x) - 1) + 1, MAX_PATH_POINTS)
-        return idx, [self.x[i] for i in idx], [self.y[i] for i in idx], [self.loss[i] for i in idx]
+    def path_upto(self, step: int) -> tuple[list, list]:
+        idx = self.path.upto(step)
+        return [self.x[i] for i in idx], [self.y[i] for i in idx]
+
+    def loss_upto(self, step: int) -> tuple[list[int], list]:
+        idx = self.curve.upto(step)
+        return idx, [self.loss[i] for i in idx]
 
 
 def _last(run: Trajectory) -> int:
@@ -72,27 +99,32 @@ def _last(run: Trajectory) -> int:
 
 
 def state_text(run: Trajectory, step: int) -> str:
-    """The optimizer's own numbers after `step` steps, as the lecture names them."""
-    step = min(step, _last(run))
-    x, y = run.points[step, 0].tolist()
-    lines = [f"<b>{run.optimizer.label}</b>, step {step}: x = ({x:.4g}, {y:.4g}), loss {float(run.losses[step, 0]):.4g}"]
-    if step > 0:
-        g = run.grads[step - 1, 0].tolist()
-        lines.append(f"gradient g = ({g[0]:.3g}, {g[1]:.3g}), lr {run.lrs[step - 1]:.3g}")
+    """The optimizer's own numbers after `step` steps, as the lecture names them; a run that
+    stopped (diverged) before `step` shows its last ones, and says so. Short lines: the panel
+    has 40 % of the figure's width, in a slide layout's large text too."""
+    last = min(step, _last(run))
+    stopped = f" (stopped at step {last})" if last < step else ""
+    x, y = run.points[last, 0].tolist()
+    lines = [f"<b>{run.optimizer.label}</b>, step {step}{stopped}",
+             f"x = ({x:.4g}, {y:.4g}), loss {float(run.losses[last, 0]):.4g}"]
+    if last > 0:
+        g = run.grads[last - 1, 0].tolist()
+        lines.append(f"gradient g = ({g[0]:.3g}, {g[1]:.3g}), lr {run.lrs[last - 1]:.3g}")
         for name, buffer in run.state.items():
-            a, b = buffer[step - 1, 0].tolist()
+            a, b = buffer[last - 1, 0].tolist()
             lines.append(f"{SYMBOLS.get(name, name)} ({name.replace('_', ' ')}) = ({a:.3g}, {b:.3g})")
     if int(run.diverged_at[0]) >= 0:
         lines.append(f"<span style='color:#b00'>diverged at step {int(run.diverged_at[0])}</span>")
     return "<br>".join(lines)
 
 
-def _racer_traces(rounded: list[_Rounded], step: int) -> list[dict[str, Any]]:
+def _racer_traces(drawn: list[_Drawn], step: int) -> list[dict[str, Any]]:
     paths, losses = [], []
-    for r in rounded:
-        idx, xs, ys, loss = r.upto(step)
-        name, c = r.run.optimizer.name, colour(r.run.optimizer.name)
-        paths.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": r.run.optimizer.label,
+    for d in drawn:
+        xs, ys = d.path_upto(step)
+        idx, loss = d.loss_upto(step)
+        name, c = d.run.optimizer.name, colour(d.run.optimizer.name)
+        paths.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": d.run.optimizer.label,
                       "legendgroup": name, "line": {"color": c, "width": 2.5}, "xaxis": "x", "yaxis": "y"})
         paths.append({"type": "scatter", "mode": "markers", "x": xs[-1:], "y": ys[-1:], "showlegend": False,
                       "legendgroup": name, "hoverinfo": "skip",
@@ -100,11 +132,11 @@ def _racer_traces(rounded: list[_Rounded], step: int) -> list[dict[str, Any]]:
                       "xaxis": "x", "yaxis": "y"})
         losses.append({"type": "scatter", "mode": "lines", "x": idx, "y": loss, "showlegend": False,
                        "legendgroup": name, "line": {"color": c, "width": 2}, "xaxis": "x2", "yaxis": "y2",
-                       "name": r.run.optimizer.label})
+                       "name": d.run.optimizer.label})
     return paths + losses
 
 
-def _frame_layout(runs: list[Trajectory], selected: Trajectory | None, step: int) -> dict[str, Any]:
+def _frame_layout(selected: Trajectory | None, step: int) -> dict[str, Any]:
     text = state_text(selected, step) if selected is not None else ""
     return {
         "annotations": [{"text": text, "xref": "paper", "yref": "paper", "x": 0.6, "y": 0.25, "xanchor": "left",
@@ -115,28 +147,17 @@ def _frame_layout(runs: list[Trajectory], selected: Trajectory | None, step: int
 
 
 @lru_cache(maxsize=16)
-def _surface_traces(name: str, params: tuple, grid_size: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The contour map and the minima markers of a surface: built once, reused by every race on it."""
+def _minima(name: str, params: tuple) -> dict[str, Any]:
     surface = make_surface(name, **dict(params))
-    xs, ys, z = surface.grid(grid_size)
-    contour = {
-        "type": "contour", "x": [_r(v) for v in xs.tolist()], "y": [_r(v) for v in ys.tolist()],
-        "z": [[float(f"{v:.4g}") for v in row] for row in log_levels(z).tolist()], "colorscale": SURFACE_COLOURS,
-        "showscale": False, "ncontours": 30, "contours": {"coloring": "fill", "showlines": True},
-        "line": {"width": 0.5, "color": "rgba(60,60,60,0.25)"}, "name": "surface",
-        # "none", not "skip": no hover label, but clicks still report a point (the new start).
-        "hoverinfo": "none",
-        "xaxis": "x", "yaxis": "y"}
-    minima = {
+    return {
         "type": "scatter", "mode": "markers", "x": [m[0] for m in surface.minima], "y": [m[1] for m in surface.minima],
         "name": "minima", "marker": {"symbol": "star", "size": 13, "color": "white", "line": {"color": "#333", "width": 1}},
         "xaxis": "x", "yaxis": "y", "hovertemplate": "minimum (%{x:.3g}, %{y:.3g})<extra></extra>"}
-    return contour, minima
 
 
-def surface_traces(surface: Surface, grid_size: int = 200) -> list[dict[str, Any]]:
-    """The race figure's base traces (contour map, minima): they change only with the surface."""
-    return list(_surface_traces(surface.name, tuple(sorted(surface.params.items())), grid_size))
+def surface_traces(surface: Surface) -> list[dict[str, Any]]:
+    """The race figure's base traces, which change only with the surface: the minima's stars."""
+    return [_minima(surface.name, tuple(sorted(surface.params.items())))]
 
 
 def frame_steps(longest: int, frames: int = MAX_FRAMES) -> list[int]:
@@ -146,35 +167,38 @@ def frame_steps(longest: int, frames: int = MAX_FRAMES) -> list[int]:
 
 def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, height: int = 620,
                 frames: int = MAX_FRAMES) -> dict[str, Any]:
-    """Paths over the surface_traces (left), loss per step (top right), state panel (bottom right),
-    with up to `frames` animation frames. Trace indices in frames count the two base traces first."""
-    data: list[dict[str, Any]] = []
-    base_count = 2
+    """Paths over the surface (left), loss per step (top right), state panel (bottom right), with
+    up to `frames` animation frames; drawn after the surface_traces, which frames count first.
+    It opens on the finished race, and its slider says so."""
     longest = max((_last(run) for run in runs), default=0)
     chosen = next((run for run in runs if run.optimizer.name == selected), runs[0] if runs else None)
-    rounded = [_Rounded.of(run) for run in runs]
-    data += _racer_traces(rounded, longest)
+    axis = LossAxis.of(runs)
+    drawn = [_Drawn.of(run, surface.view, axis, longest) for run in runs]
+    data = _racer_traces(drawn, longest)
+    base_count = len(surface_traces(surface))
     moving = list(range(base_count, base_count + len(data)))
-    frame_list = []
-    for step in frame_steps(longest, frames):
-        frame_list.append({"name": str(step), "data": _racer_traces(rounded, step), "traces": moving,
-                           "layout": _frame_layout(runs, chosen, step)})
-    all_losses = [v for run in runs for v in run.losses[:, 0].tolist() if math.isfinite(v)]
-    log_loss = bool(all_losses) and min(all_losses) > 0
+    frame_list = [{"name": str(step), "data": _racer_traces(drawn, step), "traces": moving,
+                   "layout": _frame_layout(chosen, step)} for step in frame_steps(longest, frames)]
     x0, x1, y0, y1 = surface.view
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
         "margin": {"l": 50, "r": 20, "t": 30, "b": 100}, "uirevision": surface.name,
-        "xaxis": {"domain": [0.0, 0.52], "range": [x0, x1], "title": {"text": "x"}, "constrain": "domain"},
-        "yaxis": {"domain": [0.0, 1.0], "range": [y0, y1], "title": {"text": "y"}},
+        # The map is a picture: a click anywhere on it reports where (the new start point).
+        "images": [surface_image(surface)], "clickanywhere": True,
+        "xaxis": {"domain": [0.0, 0.52], "range": [x0, x1], "title": {"text": "x"}, "constrain": "domain",
+                  "showgrid": False, "zeroline": False},
+        "yaxis": {"domain": [0.0, 1.0], "range": [y0, y1], "title": {"text": "y"}, "showgrid": False,
+                  "zeroline": False},
         "xaxis2": {"domain": [0.6, 1.0], "anchor": "y2", "title": {"text": "step"}, "range": [0, max(longest, 1)]},
-        "yaxis2": {"domain": [0.4, 1.0], "anchor": "x2", "type": "log" if log_loss else "linear",
-                   "title": {"text": "loss"}, "exponentformat": "power", "gridcolor": "#eee"},
+        "yaxis2": {"domain": [0.4, 1.0], "anchor": "x2", "type": "log" if axis.log else "linear",
+                   "range": list(axis.range), "autorange": False, "title": {"text": "loss"},
+                   "exponentformat": "power", "gridcolor": "#eee"},
         "legend": {"orientation": "h", "x": 0.0, "y": 1.06, "yanchor": "bottom"},
-        **_frame_layout(runs, chosen, longest),
+        **_frame_layout(chosen, longest),
     }
     if frame_list:
         layout.update(animation_controls([f["name"] for f in frame_list], "step ", frame_ms=120, transition_ms=0))
+        layout["sliders"][0]["active"] = len(frame_list) - 1
     return {"data": data, "layout": layout, "frames": frame_list}
 
 
@@ -192,7 +216,7 @@ def race_figure_3d(surface: Surface, runs: list[Trajectory], grid_size: int = 12
         "z": [[float(f"{v:.4g}") for v in row] for row in log_levels(z).tolist()],
         "colorscale": SURFACE_COLOURS, "showscale": False, "opacity": 0.9, "name": "surface"}]
     for run in runs:
-        idx = _pick(_last(run) + 1, 300)
+        idx = ThinnedPath(_on_map(run.points[:, 0].numpy(), surface.view)).upto(_last(run))
         pts = run.points[idx, 0]
         data.append({"type": "scatter3d", "mode": "lines", "name": run.optimizer.label,
                      "x": [_r(v) for v in pts[:, 0].tolist()], "y": [_r(v) for v in pts[:, 1].tolist()],

@@ -1,10 +1,13 @@
-"""The optimizer race's loss surface as a picture (a PNG in a data URI) for a static export.
+"""The optimizer race's loss surface as a picture under the map's axes (a PNG in a data URI).
 
-plotly.js 4 drops a contour trace that its animation frames do not touch: pressing play in an
-exported race left the map blank (seen in Chromium, every time after a click on play). A
-layout image is not a trace, so frames leave it alone. The picture mimics the live race's filled
-contour map: the same log levels cut at the same kind of round step plotly picks for at most
-LEVELS contours, white to the same blue, with a thin darker line where two bands meet.
+plotly.js draws the traces of an animation frame by plotting only the traces the frame names,
+and removes every layer of trace types that have none among them (cartesian `plot` with a trace
+list: the layers joined to the listed modules, the others exit). A contour map that the frames
+do not touch therefore vanished at every frame of a race and came back only with the full redraw
+after it: blank for seconds on a slow machine, and for good when the redraw did not come (seen in
+the live race and the export, in Chromium). A layout image is not a trace, so frames leave it
+alone. The picture draws what the filled contour map drew: log levels cut at the round step
+plotly picks for at most LEVELS contours, white to blue, a thin darker line where bands meet.
 """
 
 from __future__ import annotations
@@ -12,16 +15,25 @@ from __future__ import annotations
 import base64
 import struct
 import zlib
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import torch
 
-from trainlab.compute.optim.surfaces import Surface
-from trainlab.figures.race import SURFACE_COLOURS, log_levels
+from trainlab.compute.optim.surfaces import Surface, make_surface
 
-LEVELS = 30  # the live map's ncontours: the most levels plotly draws
-PIXELS = 400  # per side: finer than the 200-point grid the live map is computed on
-_LINE = np.array([60, 60, 60]), 0.25  # the live map's level lines: rgba(60, 60, 60, 0.25)
+# Low loss light, high loss a pale blue: the coloured paths stay the boldest thing on the map.
+SURFACE_COLOURS = [[0.0, "#ffffff"], [1.0, "#4a90c4"]]
+LEVELS = 30  # as a contour trace's ncontours: the most levels plotly would draw
+PIXELS = 400  # per side: about the size the map is drawn at (plotly stretches it to the axes)
+_LINE = np.array([60, 60, 60]), 0.25  # level lines: rgba(60, 60, 60, 0.25)
+
+
+def log_levels(z: torch.Tensor) -> torch.Tensor:
+    """log10 of the loss above its minimum on the grid: equal steps here are log-spaced levels."""
+    low, high = float(z.min()), float(z.max())
+    return torch.log10(z - low + 1e-3 * (high - low) + 1e-12)
 
 
 def _rgb(colour: str) -> np.ndarray:
@@ -68,6 +80,13 @@ def surface_pixels(surface: Surface, pixels: int = PIXELS) -> np.ndarray:
 
 def surface_image(surface: Surface, pixels: int = PIXELS) -> dict[str, Any]:
     """A plotly layout image that fills the race map's axes (x, y) with the banded surface."""
+    return dict(_image(surface.name, tuple(sorted(surface.params.items())), pixels))
+
+
+@lru_cache(maxsize=16)
+def _image(name: str, params: tuple, pixels: int) -> dict[str, Any]:
+    """Built once per surface (a few hundred ms: the grid and the PNG's compression)."""
+    surface = make_surface(name, **dict(params))
     x0, x1, y0, y1 = surface.view
     source = "data:image/png;base64," + base64.b64encode(_png(surface_pixels(surface, pixels))).decode("ascii")
     return {"source": source, "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,

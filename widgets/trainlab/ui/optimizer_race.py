@@ -113,7 +113,7 @@ class OptimizerRace(LabWidget[RaceView]):
         self.race.on_click(lambda _b: self.plot.animate(frame={"duration": 120, "redraw": True},
                                                         transition={"duration": 0}, mode="immediate"))
         self.plot = PlotlyView(text_scale=embedding.text_scale, height=COMPACT_HEIGHT if compact else None)
-        self.plot.on_click(self._clicked)
+        self.plot.on_click(self._clicked, subplot="xy")  # the map; not the loss plot
         start = widgets.HBox([self.start_x, self.start_y])
         checks = wrap(list(self.checks.values()))
         self._make_rows()

@@ -51,13 +51,14 @@ class PlotlyView(anywidget.AnyWidget):
         super().__init__(figure=figure or {}, **kwargs)
         self.text_scale = text_scale
         self.fixed_height = height
-        self._click_handlers: list[Callable[[float, float], None]] = []
+        self._click_handlers: list[tuple[str | None, Callable[[float, float], None]]] = []
         self._plotly_js_sent = -math.inf
         self.on_msg(self._on_front_end_message)
 
-    def on_click(self, handler: Callable[[float, float], None]) -> None:
-        """Call handler(x, y) when the user clicks a point of the plot."""
-        self._click_handlers.append(handler)
+    def on_click(self, handler: Callable[[float, float], None], subplot: str | None = None) -> None:
+        """Call handler(x, y) when the user clicks the plot (in `subplot` only, e.g. "xy", if given):
+        at a point of a trace, or anywhere in a figure whose layout has clickanywhere."""
+        self._click_handlers.append((subplot, handler))
 
     def show(self, figure: dict[str, Any], base: list[dict[str, Any]] | None = None) -> None:
         """Draw `figure` ({"data", "layout", optional "frames"}) after the `base` traces (None: keep
@@ -102,8 +103,9 @@ class PlotlyView(anywidget.AnyWidget):
                 self._plotly_js_sent = now
                 self.send({"type": "plotly-js"}, [plotly_js()])
         elif content.get("type") == "click":
-            for handler in self._click_handlers:
-                handler(float(content["x"]), float(content["y"]))
+            for subplot, handler in self._click_handlers:
+                if subplot is None or content.get("subplot") == subplot:
+                    handler(float(content["x"]), float(content["y"]))
 
 
 def _structure(figure: dict[str, Any]) -> tuple:

@@ -105,11 +105,15 @@ async function render({ model, el }) {
     return () => { clearTimeout(noReply); model.off("msg:custom", onReply); };
   }
 
-  // Clicks go to the kernel, which may use them (the optimizer race takes its start point).
+  // Clicks go to the kernel, which may use them (the optimizer race takes its start point), with
+  // the subplot clicked ("xy", "x2y2"). A figure with layout.clickanywhere reports the spot clicked
+  // (xvals, yvals) even where no trace is; otherwise the point clicked.
   const listen = () => node.on("plotly_click", (event) => {
     const point = event?.points?.[0];
-    if (point && typeof point.x === "number" && typeof point.y === "number") {
-      model.send({ type: "click", x: point.x, y: point.y, trace: point.curveNumber });
+    const xaxis = event?.xaxes?.[0] ?? point?.xaxis, yaxis = event?.yaxes?.[0] ?? point?.yaxis;
+    const x = event?.xvals?.[0] ?? point?.x, y = event?.yvals?.[0] ?? point?.y;
+    if (typeof x === "number" && typeof y === "number" && xaxis && yaxis) {
+      model.send({ type: "click", x, y, subplot: xaxis._id + yaxis._id });
     }
   });
   // Plotly.react does not draw sliders or buttons that a figure gains (seen with plotly.js 3:
