@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 
+import ipywidgets as widgets
 import pytest
 
 from trainlab import OptimizerRace
@@ -66,8 +68,11 @@ def test_divergence_is_stopped_and_reported():
 
 def test_click_on_the_map_moves_the_start():
     race = OptimizerRace(preset="zig-zag: SGD vs momentum")
-    paths(race)
-    race.plot._on_front_end_message(race.plot, {"type": "click", "x": 2.0, "y": -1.0}, [])
+    before = paths(race)
+    assert race.plot.figure["layout"]["clickanywhere"], "the map is a picture: a click anywhere reports where"
+    race.plot._on_front_end_message(race.plot, {"type": "click", "x": 40.0, "y": 0.5, "subplot": "x2y2"}, [])
+    assert paths(race) == before, "a click on the loss plot is no start point"
+    race.plot._on_front_end_message(race.plot, {"type": "click", "x": 2.0, "y": -1.0, "subplot": "xy"}, [])
     paths(race)
     assert (race.start_x.value, race.start_y.value) == (2.0, -1.0)
     assert race.result[0].points[0, 0].tolist() == [2.0, -1.0]
@@ -81,8 +86,8 @@ def test_frames_animate_the_race_in_the_browser_and_stay_small():
     figure = race.plot.figure
     assert len(figure["frames"]) == 50
     assert figure["layout"]["sliders"][0]["steps"][-1]["label"] == "500"
-    assert len(json.dumps(figure["frames"])) < 2_000_000
-    assert race.plot.base[0]["type"] == "contour", "the contour map travels once, as a base trace"
+    assert len(json.dumps(figure["frames"])) < 2_500_000
+    assert [t["name"] for t in race.plot.base] == ["minima"], "the stars travel once, as a base trace"
     first, last = figure["frames"][0], figure["frames"][-1]
     assert len(first["data"][0]["x"]) == 1 and len(last["data"][0]["x"]) > 50, "paths grow frame by frame"
     assert "step 500" in last["layout"]["annotations"][0]["text"]
@@ -103,7 +108,7 @@ def test_three_d_view_and_back():
     assert race.plot.figure["data"][0]["type"] == "surface" and race.plot.base == []
     race.view.value = "contour"
     race.wait()
-    assert race.plot.base[0]["type"] == "contour"
+    assert race.plot.base[0]["name"] == "minima" and race.plot.figure["layout"]["images"]
 
 
 def test_no_racer_gives_a_notice_and_keeps_the_figure():
@@ -132,3 +137,23 @@ def test_basin_map_view_for_the_chosen_optimizer():
     race.show_state.value = "newton"
     race.wait()
     assert "Newton" in race.status.text and "element-wise" in notices(race, "error")
+
+
+@pytest.mark.parametrize("label", list(RACE_PRESETS))
+def test_a_lecture_point_survives_the_page_sending_its_sliders_back(label):
+    """The page's sliders send back the values they snapped to (a log slider: 0.001 of a decade;
+    a linear one: float noise); the lecture point and its lesson must stay."""
+    race = OptimizerRace(preset=label)
+    paths(race)
+    def echo(control: widgets.ValueWidget) -> None:
+        if isinstance(control, widgets.FloatLogSlider):
+            control.value = control.base ** (round(math.log10(control.value) / control.step) * control.step)
+        else:
+            control.value = control.value * (1 + 2e-16)
+
+    for name, control in [*race.sliders.items(), ("condition", race.fields["condition"])]:
+        if control.layout.display != "none" and control.value > 0:
+            echo(control)
+    paths(race)
+    assert race.preset.value == label
+    assert RACE_PRESETS[label].lesson in notices(race, "info")

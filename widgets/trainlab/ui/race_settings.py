@@ -10,6 +10,7 @@ hyperparameters of an optimizer that leaves the race are kept for when it comes 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,10 @@ from trainlab.compute.optim.surfaces import SURFACES
 from trainlab.ui.kit.state import Parser, encode_value, parse_choice, parse_float, parse_int
 
 VIEWS = ("contour", "3-D", "basins")
+# A log slider snaps its value to 0.001 of a decade (0.12 %) and sends it back from the page: a
+# hyperparameter that close to its default is the default (else the echo of a lecture point's
+# momentum 0.9 as 0.9000000000000001 turned the point into "custom" and hid its lesson).
+SLIDER_STEP = 2e-3
 # What a new race shows: the live race's first view (momentum and Adam on Rosenbrock's valley).
 DEFAULT_RACE = Race()
 
@@ -100,7 +105,7 @@ class RaceModel:
             # race's own settings for its racers, the registry's for the others.
             new = _NEW_RACE_TUNING[racer.name]
             out |= {f"{racer.name}.{hyper}": racer.value(hyper) for hyper in racer.info.hyperparameters
-                    if racer.value(hyper) != new.value(hyper)}
+                    if not math.isclose(racer.value(hyper), new.value(hyper), rel_tol=SLIDER_STEP, abs_tol=1e-12)}
         return out
 
     def control_values(self, view: RaceView) -> dict[str, Any]:
