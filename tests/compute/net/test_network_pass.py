@@ -759,3 +759,23 @@ def test_an_exploding_net_reports_the_std_it_has_not_inf() -> None:
     assert len(finite) == 12 and all(math.isfinite(layer.std) and math.isfinite(layer.mean) for layer in finite)
     assert result.layers[-1].std > 1e23  # it did explode
     assert all(math.isfinite(layer.grad_std) for layer in result.layers if layer.grad_nonfinite == 0)
+
+
+def test_layers_of_very_different_scale_get_their_own_histogram_range() -> None:
+    """An exploding ReLU net (std 0.3: about 14x per layer) on one shared axis drew 5 of 6 layers
+    as a spike at zero; each layer then spans its own values. Layers of a similar scale (Kaiming)
+    share one range, and a bounded activation keeps its own range (-1, 1) in every layer."""
+    cache = WeightCache()
+    exploding = run_pass(_small_spec(activation="relu", init="normal", std=0.3, width=256), device="cpu", cache=cache)
+    for layer in exploding.layers:
+        counts = layer.activation_hist.counts
+        assert sum(counts[:3]) < 0.9 * sum(counts), f"layer {layer.layer} is a spike at zero"
+    assert len({layer.activation_hist.hi for layer in exploding.layers}) == len(exploding.layers)
+    kaiming = run_pass(_small_spec(activation="relu", init="kaiming_normal", width=256), device="cpu", cache=cache)
+    assert len({(layer.activation_hist.lo, layer.activation_hist.hi) for layer in kaiming.layers}) == 1
+    assert len({(layer.grad_hist.lo, layer.grad_hist.hi) for layer in kaiming.layers}) == 1
+    tanh = run_pass(_small_spec(activation="tanh", init="normal", std=1.0, width=256), device="cpu", cache=cache)
+    assert {(layer.activation_hist.lo, layer.activation_hist.hi) for layer in tanh.layers} == {(-1.0, 1.0)}
+    # A sweep bins each configuration as its own pass does.
+    swept = run_sweep(_small_spec(activation="relu", init="normal", width=256), [0.3, 0.09], device="cpu", cache=cache)
+    assert [layer.activation_hist for layer in swept[0].layers] == [layer.activation_hist for layer in exploding.layers]

@@ -229,11 +229,16 @@ def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_
     out["pre_mean"], out["pre_std"], _ = ls.finite_moments(a)
     out["grad_mean"], out["grad_std"], out["grad_nonfinite"] = ls.finite_moments(g)
 
-    lo, hi = ls.activation_range(h, output_range(spec))
+    layers, configs = h.shape[:2]
+    bounded = output_range(spec)
+    lo, hi = ls.activation_range(h, bounded)
+    # A bounded activation keeps its own range in every layer: saturation shows at the edges.
+    lo, hi = (lo.expand(layers, configs), hi.expand(layers, configs)) if bounded else ls.layer_ranges(
+        h, lo, hi, ls.finite_range)
     out["act_lo"], out["act_hi"], out["act_counts"] = lo, hi, ls.histograms(h, lo, hi, bins)
     lo, hi = ls.finite_range(a)
     out["pre_lo"], out["pre_hi"], out["pre_counts"] = lo, hi, ls.histograms(a, lo, hi, bins)
-    lo, hi = ls.symmetric_range(g)
+    lo, hi = ls.layer_ranges(g, *ls.symmetric_range(g), ls.symmetric_range)
     out["grad_lo"], out["grad_hi"], out["grad_counts"] = lo, hi, ls.histograms(g, lo, hi, bins)
 
     if activation.saturated is not None:
@@ -257,8 +262,11 @@ def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_
 
 
 def _hist(host: dict[str, Tensor], prefix: str, layer: int, k: int) -> Histogram:
+    """Layer `layer` of configuration k's histogram; its range is per layer (L, K) or shared (K,)."""
     counts = host[f"{prefix}_counts"][layer, k].round().long().tolist()
-    return Histogram(float(host[f"{prefix}_lo"][k]), float(host[f"{prefix}_hi"][k]), counts)
+    lo, hi = host[f"{prefix}_lo"], host[f"{prefix}_hi"]
+    at = (layer, k) if lo.dim() == 2 else (k,)
+    return Histogram(float(lo[at]), float(hi[at]), counts)
 
 
 def _result(spec: NetworkSpec, host: dict[str, Tensor], k: int, device: str, ms: float) -> PassResult:
