@@ -125,6 +125,11 @@ def test_sweep_builds_frames_and_asks_the_browser_to_play(monkeypatch):
     assert len({tuple(f["data"][0]["y"]) for f in frames}) == 5, "every frame shows a different std"
     assert [s["type"] for s in sent] == ["animate"]
     assert explorer.histograms.figure["layout"]["sliders"][0]["steps"][0]["label"] == frames[0]["name"]
+    # Everything on screen shows the frame on the slider: the std per layer is a panel of the
+    # animated figure, and the single-pass std plot and table are hidden.
+    assert explorer._single.layout.display == "none"
+    measured = [[t["y"] for t in f["data"] if t.get("name") == "measured"] for f in frames]
+    assert measured == [[[layer.std for layer in r.layers]] for r in explorer.swept]
 
 
 def test_sweep_of_gain_for_gain_schemes():

@@ -157,3 +157,15 @@ def test_a_lecture_point_survives_the_page_sending_its_sliders_back(label):
     paths(race)
     assert race.preset.value == label
     assert RACE_PRESETS[label].lesson in notices(race, "info")
+
+
+def test_a_hidden_control_sending_its_snapped_value_back_changes_nothing():
+    """On Rosenbrock the condition slider is hidden; the page still sends back the value it
+    snapped its 25 to. Nothing may be refused (the instructor's guide showed an error for it)."""
+    label = "Adam vs SGD+momentum on Rosenbrock"
+    race = OptimizerRace(preset=label)
+    before = paths(race)
+    assert race.condition.layout.display == "none"
+    race.condition.value = 10 ** 1.4  # 25.12: a log slider's step of 0.01 decade
+    assert paths(race) == before
+    assert notices(race, "error") == "" and race.preset.value == label

@@ -16,13 +16,10 @@ from plotly.subplots import make_subplots
 
 from trainlab.compute import Histogram, LayerStats, PassResult
 from trainlab.figures.animation import animation_controls
+from trainlab.figures.std_per_layer import note_annotation, std_axis, std_note, std_traces, x_axis
+from trainlab.figures.style import ACT_COLOUR, FONT, GRAD_COLOUR, TRANSITION
 
-ACT_COLOUR = "#1f77b4"  # blue and orange: told apart with every common colour-vision deficiency
-GRAD_COLOUR = "#e66100"
-THEORY_COLOUR = "#5d3a9b"
 MAX_SHOWN_LAYERS = 8
-TRANSITION = {"duration": 150, "easing": "cubic-in-out"}
-FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12}
 
 
 def shown_layers(depth: int) -> list[int]:
@@ -38,9 +35,14 @@ def _axis(kind: str, index: int) -> str:
 
 
 @lru_cache(maxsize=16)
-def _grid_layout(columns: int) -> dict[str, Any]:
-    grid = make_subplots(rows=2, cols=columns, horizontal_spacing=0.012 + 0.2 / (columns * 6),
-                         vertical_spacing=0.2)
+def _grid_layout(columns: int, std_row: bool = False) -> dict[str, Any]:
+    """The histogram grid's subplots; with `std_row`, a third row across the columns: the std per
+    layer (axis 2 * columns + 1)."""
+    specs = [[{}] * columns, [{}] * columns]
+    if std_row:
+        specs.append([{"colspan": columns}] + [None] * (columns - 1))
+    grid = make_subplots(rows=len(specs), cols=columns, specs=specs, horizontal_spacing=0.012 + 0.2 / (columns * 6),
+                         vertical_spacing=0.13 if std_row else 0.2)
     layout = grid.layout.to_plotly_json()
     for i in range(1, 2 * columns + 1):
         layout[f"xaxis{'' if i == 1 else i}"].update(showgrid=False, zeroline=True, zerolinecolor="#bbb",
@@ -120,10 +122,29 @@ def grid_parts(panels: list[Panel]) -> dict[str, Any]:
     return {"data": data, "annotations": annotations, "ranges": ranges, "columns": columns}
 
 
+def _ranges_note(layers: list[LayerStats]) -> str | None:
+    """What a reader must know when the layers' x axes are not one range (see
+    compute.net.layer_stats.layer_ranges): the panels then compare shapes, not sizes."""
+    rows = [name for name, hists in (("activations", [layer.activation_hist for layer in layers]),
+                                     ("gradients", [layer.grad_hist for layer in layers]))
+            if len({(h.lo, h.hi) for h in hists}) > 1]
+    if not rows:
+        return None
+    return (f"x axes: each layer its own range ({' and '.join(rows)}: the layers differ in scale by over 20x; "
+            "compare their sizes by the std in the titles)")
+
+
 def histogram_parts(result: PassResult) -> dict[str, Any]:
     layers = [result.layers[i] for i in shown_layers(len(result.layers))]
-    return grid_parts([Panel(layer.layer, layer.activation_hist, layer.grad_hist, _act_title(layer),
-                             _grad_title(layer)) for layer in layers])
+    parts = grid_parts([Panel(layer.layer, layer.activation_hist, layer.grad_hist, _act_title(layer),
+                              _grad_title(layer)) for layer in layers])
+    note = _ranges_note(layers)
+    # Above the panels' titles; an empty text when there is none, so that every frame of a sweep
+    # has the same annotations and a frame without the note clears the one before.
+    parts["annotations"].append({"text": note or "", "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0,
+                                 "xanchor": "left", "yanchor": "bottom", "yshift": 52, "showarrow": False,
+                                 "font": {"size": 11, "color": "#8a4b00"}})
+    return parts
 
 
 def _with_ranges(layout: dict[str, Any], ranges: dict[str, list[float]]) -> dict[str, Any]:
@@ -132,75 +153,66 @@ def _with_ranges(layout: dict[str, Any], ranges: dict[str, list[float]]) -> dict
     return layout
 
 
-def grid_figure(parts: dict[str, Any], height: int, uirevision: str) -> dict[str, Any]:
-    layout = _with_ranges(dict(_grid_layout(parts["columns"])), parts["ranges"])
-    layout.update(annotations=parts["annotations"], height=height, margin={"l": 60, "r": 10, "t": 70, "b": 30},
+def grid_figure(parts: dict[str, Any], height: int, uirevision: str, std_row: bool = False,
+                top: int = 70) -> dict[str, Any]:
+    """`top`: the margin above the panels' titles (the explorer's note on x ranges goes there)."""
+    layout = _with_ranges(dict(_grid_layout(parts["columns"], std_row)), parts["ranges"])
+    layout.update(annotations=parts["annotations"], height=height, margin={"l": 60, "r": 10, "t": top, "b": 30},
                   font=FONT, plot_bgcolor="white", paper_bgcolor="white", transition=TRANSITION,
                   uirevision=uirevision)
     return {"data": parts["data"], "layout": layout}
 
 
 def animated_grid_figure(frames: list[tuple[str, dict[str, Any]]], prefix: str, height: int,
-                         uirevision: str) -> dict[str, Any]:
+                         uirevision: str, std_row: bool = False, top: int = 60,
+                         transition_ms: int = 300) -> dict[str, Any]:
     """A histogram grid with one animation frame per (name, grid_parts), a slider and play buttons."""
     plotly_frames = []
     for name, parts in frames:
         layout = {"annotations": parts["annotations"]}
         layout.update({axis: {"range": rng, "autorange": False} for axis, rng in parts["ranges"].items()})
         plotly_frames.append({"name": name, "data": parts["data"], "layout": layout})
-    figure = grid_figure(frames[0][1], height, uirevision)
-    figure["layout"].update(transition={"duration": 0}, margin={"l": 60, "r": 10, "t": 60, "b": 90},
-                            **animation_controls([f["name"] for f in plotly_frames], prefix))
+    figure = grid_figure(frames[0][1], height, uirevision, std_row)
+    figure["layout"].update(transition={"duration": 0}, margin={"l": 60, "r": 10, "t": top, "b": 90},
+                            **animation_controls([f["name"] for f in plotly_frames], prefix,
+                                                 transition_ms=transition_ms))
     figure["frames"] = plotly_frames
     return figure
 
 
+NOTE_TOP = 80  # px above the panels: their titles, and over them the note on x ranges
+SWEEP_TRANSITION = {"duration": 0}
+
+
 def histogram_figure(result: PassResult, height: int = 430) -> dict[str, Any]:
-    return grid_figure(histogram_parts(result), height, "explorer")
+    return grid_figure(histogram_parts(result), height, "explorer", top=NOTE_TOP)
 
 
-def sweep_figure(results: list[PassResult], knob: str, height: int = 500) -> dict[str, Any]:
-    """The histogram figure with one animation frame per swept value, a slider and play buttons."""
-    return animated_grid_figure([(f"{r.spec.knob_value:.3g}", histogram_parts(r)) for r in results], f"{knob} = ",
-                                height, "explorer")
+def _with_std_panel(parts: dict[str, Any], result: PassResult) -> dict[str, Any]:
+    """A sweep frame's histograms and, across the third row, its std per layer: the panel moves
+    with the slider, as the histograms do (the single-pass std plot beside them is hidden)."""
+    axis = 2 * parts["columns"] + 1
+    note = std_note(result)
+    title = {"text": f"std of activations per layer, {result.spec.scheme.knob} {result.spec.knob_value:.3g}: "
+                     "measured (blue) and theory (dashed)", "xref": f"x{axis} domain", "yref": f"y{axis} domain",
+             "x": 0.0, "y": 1.0, "xanchor": "left", "yanchor": "bottom", "showarrow": False, "font": {"size": 12}}
+    annotations = [title, note_annotation(note or "", f"x{axis} domain", f"y{axis} domain")]
+    if not note:  # the same annotations in every frame: an empty one where there is no note
+        annotations[1].update(bgcolor="rgba(0,0,0,0)", bordercolor="rgba(0,0,0,0)")
+    traces = [{**trace, "showlegend": False} for trace in std_traces(result, axis)]
+    return {**parts, "data": parts["data"] + traces, "annotations": parts["annotations"] + annotations}
 
 
-def _value_range(values: list[float], log: bool) -> list[float]:
-    """An explicit axis range around `values` (log10 units on a log axis), with a margin."""
-    if not values:
-        return [0.0, 1.0]
-    if log:
-        lo, hi = math.log10(min(values)), math.log10(max(values))
-        return [lo - 0.1 - 0.05 * (hi - lo), hi + 0.1 + 0.05 * (hi - lo)]
-    lo, hi = min(0.0, min(values)), max(values)
-    return [lo, hi * 1.1 if hi > 0 else 1.0]
-
-
-def std_figure(result: PassResult, height: int = 260) -> dict[str, Any]:
-    """Std of each layer's activations, measured and as the variance recursion predicts."""
-    layers = [layer.layer for layer in result.layers]
-    measured = [layer.std if math.isfinite(layer.std) else None for layer in result.layers]
-    theory = [layer.theory_std for layer in result.layers]
-    positive = [v for v in measured + theory if v is not None and v > 0]
-    log = len(positive) == len([v for v in measured + theory if v is not None]) and bool(positive)
-    data = [
-        {"type": "scatter", "mode": "lines+markers", "name": "measured", "x": layers, "y": measured,
-         "line": {"color": ACT_COLOUR, "width": 2}, "marker": {"size": 7},
-         "hovertemplate": "layer %{x}: std %{y:.3g}<extra>measured</extra>"},
-        {"type": "scatter", "mode": "lines", "name": "theory", "x": layers, "y": theory,
-         "line": {"color": THEORY_COLOUR, "width": 2, "dash": "dash"},
-         "hovertemplate": "layer %{x}: std %{y:.3g}<extra>theory</extra>"},
-    ]
-    layout = {
-        "height": height, "margin": {"l": 60, "r": 10, "t": 36, "b": 40}, "font": FONT,
-        "title": {"text": "std of activations per layer", "font": {"size": 13}, "x": 0.02},
-        "xaxis": {"title": {"text": "layer"}, "dtick": 1 if len(layers) <= 20 else 5,
-                  "range": [0.5, len(layers) + 0.5], "autorange": False},
-        "yaxis": {"type": "log" if log else "linear", "range": _value_range(positive if log else
-                                                                            [v for v in measured + theory if v is not None], log),
-                  "autorange": False, "exponentformat": "power", "gridcolor": "#eee"},
-        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
-        "plot_bgcolor": "white", "paper_bgcolor": "white", "transition": TRANSITION,
-        "uirevision": "std",
-    }
-    return {"data": data, "layout": layout}
+def sweep_figure(results: list[PassResult], knob: str, height: int = 720) -> dict[str, Any]:
+    """The histogram figure with one animation frame per swept value, a slider and play buttons,
+    and below it the std per layer of the frame shown, on one axis for the whole sweep."""
+    frames = [(f"{r.spec.knob_value:.3g}", _with_std_panel(histogram_parts(r), r)) for r in results]
+    # Each frame drawn whole (SWEEP_TRANSITION): plotly animates a change of axis ranges and
+    # draws the traces only after it, so mid-way panels showed one frame's data on another's axes.
+    figure = animated_grid_figure(frames, f"{knob} = ", height, "explorer", std_row=True, top=NOTE_TOP,
+                                  transition_ms=SWEEP_TRANSITION["duration"])
+    axis = 2 * frames[0][1]["columns"] + 1
+    layout = figure["layout"]
+    layout[f"xaxis{axis}"] = {**layout[f"xaxis{axis}"], **x_axis(len(results[0].layers))}
+    layout[f"yaxis{axis}"] = {**layout[f"yaxis{axis}"], **std_axis(results), "title": {"text": "std"}}
+    return figure

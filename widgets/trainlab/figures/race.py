@@ -17,12 +17,12 @@ from trainlab.compute.optim.runs import Trajectory
 from trainlab.compute.optim.surfaces import Surface, make_surface
 from trainlab.figures.animation import animation_controls
 from trainlab.figures.path_thinning import ThinnedPath
+from trainlab.figures.style import FONT
 from trainlab.figures.surface_image import SURFACE_COLOURS, log_levels, surface_image
 
 # Okabe & Ito's palette: distinguishable with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 MAX_FRAMES = 50
-FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12}
 
 
 def colour(name: str) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 
 from trainlab.compute.train.history import Run
 from trainlab.compute.train.trainer import Record, smoothed
-from trainlab.figures.explorer import FONT, Panel, animated_grid_figure, grid_figure, grid_parts, short_number, shown_layers
+from trainlab.figures.explorer import Panel, animated_grid_figure, grid_figure, grid_parts, short_number, shown_layers
+from trainlab.figures.style import FONT
 
 # Okabe-Ito: told apart with every common colour-vision deficiency. Run i keeps colour i.
 RUN_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]

@@ -20,13 +20,17 @@ from trainlab.compute.net.network_pass import run_pass, run_sweep
 from trainlab.compute.net.results import PassResult
 from trainlab.compute.net.spec import SWEEP_RANGES, NetworkSpec
 from trainlab.figures import explorer as figures
+from trainlab.figures.std_per_layer import std_figure
 from trainlab.presets import INIT_PRESETS
 from trainlab.ui.explorer_report import TABLE_CSS, layer_table, notices_for
-from trainlab.ui.kit.embedding import Embedding
+from trainlab.ui.kit.embedding import COMPACT_HEIGHT, Embedding
 from trainlab.ui.kit.lab_widget import LabPreset, LabWidget
 from trainlab.ui.kit.plotly_view import PlotlyView, plotly_bootstrap
 from trainlab.ui.kit.worker import Job
 from trainlab.ui.network_controls import NetworkModel, network_controls, network_rows
+
+
+HISTOGRAMS_HEIGHT = 430  # px in the slide layout, the std plot's 230 below it
 
 
 def describe_device(device: torch.device) -> str:
@@ -65,13 +69,19 @@ class InitExplorer(LabWidget[NetworkSpec]):
                                    button_style="primary", layout=widgets.Layout(width="140px"))
         self.play.on_click(lambda _button: self.sweep())
         scale = embedding.text_scale
-        self.histograms = PlotlyView(text_scale=scale, height=430 if compact else None)
-        self.std_plot = PlotlyView(text_scale=scale, height=230 if compact else None)
+        self._compact = compact
+        self.histograms = PlotlyView(text_scale=scale, height=HISTOGRAMS_HEIGHT if compact else None)
+        self.std_plot = PlotlyView(text_scale=scale, height=COMPACT_HEIGHT - HISTOGRAMS_HEIGHT if compact else None)
         self.table = widgets.HTML()
-        # The std plot and the table show one pass: hidden while a sweep's frames are on screen.
+        # The std plot and the table show one pass: hidden while a sweep's frames are on screen
+        # (the sweep's figure has a std panel of its own, which moves with its slider).
+        # Side by side where both fit; on a narrow page (800 px) the table wraps under the plot, at
+        # its own width, instead of losing its right columns.
         self._single = (self.std_plot if compact else
-                        widgets.HBox([widgets.Box([self.std_plot], layout=widgets.Layout(flex="1 1 50%", min_width="0")),
-                                      widgets.Box([self.table], layout=widgets.Layout(flex="1 1 50%", overflow="auto"))]))
+                        widgets.HBox([widgets.Box([self.std_plot], layout=widgets.Layout(flex="1 1 420px", min_width="0")),
+                                      widgets.Box([self.table], layout=widgets.Layout(flex="0 1 auto", max_width="100%",
+                                                                                      overflow="auto"))],
+                                     layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")))
         top = widgets.HBox([self.preset, self.play, self.share], layout=widgets.Layout(flex_flow="row wrap"))
         self._layout({**{name: c.widget for name, c in net.items()}, "preset": self.preset, "sweep": self.play,
                       "link": self.share},
@@ -114,11 +124,12 @@ class InitExplorer(LabWidget[NetworkSpec]):
     # -- worker thread: compute and build the figures; main thread: draw ---------------------
     def _compute_pass(self, spec: NetworkSpec, cancel: CancelToken) -> tuple:
         result = run_pass(spec, device=str(self.device), cancel=cancel)
-        return result, figures.histogram_figure(result), figures.std_figure(result), layer_table(result)
+        return result, figures.histogram_figure(result), std_figure(result), layer_table(result)
 
     def _draw_pass(self, drawn: tuple) -> None:
         result, histograms, std, table = drawn
         self.result, self.swept = result, None
+        self._fit_histograms(sweep=False)
         self.histograms.show(histograms)
         self.std_plot.show(std)
         self.table.value = table
@@ -135,13 +146,21 @@ class InitExplorer(LabWidget[NetworkSpec]):
     def _draw_sweep(self, drawn: tuple) -> None:
         results, figure = drawn
         self.swept = results
+        self._fit_histograms(sweep=True)
         self.histograms.show(figure)
-        self.histograms.animate(frame={"duration": 450, "redraw": True},
-                                transition={"duration": 300, "easing": "cubic-in-out"}, mode="immediate")
+        self.histograms.animate(frame={"duration": 450, "redraw": True}, transition=figures.SWEEP_TRANSITION,
+                                mode="immediate")
         self._single.layout.display = "none"
         knob = results[0].spec.scheme.knob
         self._notes["result"] = [("info", f"Sweep of {len(results)} {knob} values from {results[0].spec.knob_value:.3g} "
                                           f"to {results[-1].spec.knob_value:.3g} in one batched pass of "
                                           f"{results[0].ms:.0f} ms. Each frame shows one {knob}: the panel titles give "
-                                          "every layer's mean and std. Drag the slider under the plot to scrub; change "
-                                          "any control to leave the sweep.")]
+                                          "every layer's mean and std, and the panel under them the std per layer. Drag "
+                                          "the slider under the plot to scrub; change any control to leave the "
+                                          "sweep.")]
+
+    def _fit_histograms(self, sweep: bool) -> None:
+        """In the slide layout the histogram plot has a fixed height; a sweep's figure, with its std
+        panel, takes the std plot's place below it too."""
+        if self._compact:
+            self.histograms.fixed_height = COMPACT_HEIGHT if sweep else HISTOGRAMS_HEIGHT

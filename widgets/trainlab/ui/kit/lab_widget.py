@@ -331,10 +331,14 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
         return f"{label}: {self._presets[label].lesson}"
 
     def _control_changed(self, name: str, value: Any) -> None:
-        if self._hold.active:
+        control = self._controls[name]
+        # A control that does not apply (hidden) changes nothing: the page still sends back the
+        # value a slider snapped to (a hidden condition slider's 25 as 25.12 was "refused" on
+        # Rosenbrock, with an error notice nobody had caused).
+        if self._hold.active or (control.shown is not None and not control.shown(self.settings)):
             return
         self._notes["input"] = []
-        self._change({name: self._controls[name].from_widget(value)}, control=name)
+        self._change({name: control.from_widget(value)}, control=name)
         self._show_status()
 
     def _preset_chosen(self, change: dict) -> None:
