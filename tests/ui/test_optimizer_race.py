@@ -97,7 +97,7 @@ def test_state_panel_names_the_optimizer_buffers():
     race = OptimizerRace(surface="quadratic", racers={"adam": {"lr": 0.1}}, steps=20)
     paths(race)
     text = race.plot.figure["layout"]["annotations"][0]["text"]
-    assert "first moment" in text and "second moment" in text and "m̂" in text
+    assert "1st moment" in text and "2nd moment" in text and "m̂ = (" in text
 
 
 def test_three_d_view_and_back():

@@ -98,23 +98,31 @@ def _last(run: Trajectory) -> int:
     return run.points.shape[0] - 1
 
 
+# The optimizer's buffers in a few words each: the state panel has 40 % of the figure's width,
+# in the slide layout's large text too, so no line may be long (tests hold them to PANEL_CHARS).
+BUFFER_NAMES = {"velocity": "velocity", "grad_squared": "g² history", "first_moment": "1st moment",
+                "second_moment": "2nd moment", "first_moment_hat": "corrected",
+                "second_moment_hat": "corrected"}
+PANEL_CHARS = 38
+
+
 def state_text(run: Trajectory, step: int) -> str:
-    """The optimizer's own numbers after `step` steps, as the lecture names them; a run that
-    stopped (diverged) before `step` shows its last ones, and says so. Short lines: the panel
-    has 40 % of the figure's width, in a slide layout's large text too."""
+    """The optimizer's own numbers after `step` steps, as the lecture names them, in short lines;
+    a run that stopped (diverged) before `step` shows its last ones, and says so."""
     last = min(step, _last(run))
-    stopped = f" (stopped at step {last})" if last < step else ""
     x, y = run.points[last, 0].tolist()
-    lines = [f"<b>{run.optimizer.label}</b>, step {step}{stopped}",
-             f"x = ({x:.4g}, {y:.4g}), loss {float(run.losses[last, 0]):.4g}"]
+    lines = [f"<b>{run.optimizer.label}</b>, step {step}", f"x = ({x:.4g}, {y:.4g})",
+             f"loss {float(run.losses[last, 0]):.4g}" + (f", lr {run.lrs[last - 1]:.3g}" if last > 0 else "")]
     if last > 0:
         g = run.grads[last - 1, 0].tolist()
-        lines.append(f"gradient g = ({g[0]:.3g}, {g[1]:.3g}), lr {run.lrs[last - 1]:.3g}")
+        lines.append(f"g = ({g[0]:.3g}, {g[1]:.3g})")
         for name, buffer in run.state.items():
             a, b = buffer[last - 1, 0].tolist()
-            lines.append(f"{SYMBOLS.get(name, name)} ({name.replace('_', ' ')}) = ({a:.3g}, {b:.3g})")
-    if int(run.diverged_at[0]) >= 0:
-        lines.append(f"<span style='color:#b00'>diverged at step {int(run.diverged_at[0])}</span>")
+            lines.append(f"{SYMBOLS.get(name, name)} = ({a:.3g}, {b:.3g}) {BUFFER_NAMES.get(name, '')}".rstrip())
+    diverged = int(run.diverged_at[0])
+    if diverged >= 0:
+        shown = ": its last numbers" if last < step else ""
+        lines.append(f"<span style='color:#b00'>diverged at step {diverged}{shown}</span>")
     return "<br>".join(lines)
 
 
@@ -140,7 +148,7 @@ def _frame_layout(selected: Trajectory | None, step: int) -> dict[str, Any]:
     text = state_text(selected, step) if selected is not None else ""
     return {
         "annotations": [{"text": text, "xref": "paper", "yref": "paper", "x": 0.6, "y": 0.25, "xanchor": "left",
-                         "yanchor": "top", "align": "left", "showarrow": False, "font": {"size": 12}}],
+                         "yanchor": "top", "align": "left", "showarrow": False, "font": {"size": 11}}],
         "shapes": [{"type": "line", "xref": "x2", "yref": "paper", "x0": step, "x1": step, "y0": 0.4, "y1": 1.0,
                     "line": {"color": "#888", "width": 1, "dash": "dot"}}],
     }
