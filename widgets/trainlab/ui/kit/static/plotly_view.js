@@ -123,6 +123,22 @@ async function render({ model, el }) {
                                             (f.layout?.updatemenus ?? []).length]);
   let drawnControls = null;
 
+  // A running animation keeps playing its frames onto whatever the plot shows next (plotly.js
+  // holds its queue apart from the figure), and a frame's axis change finishes later still: a
+  // figure drawn mid-sweep (a control changed) got old frames, and plotly.js threw on the purged
+  // plot. So empty the queue and let the frame in progress end (2 s at most) before drawing.
+  const animating = () => Boolean(node._transitionData?._animationRaf || node._transitioning);
+  const stopAnimation = async () => {
+    if (!animating()) return;
+    Plotly.animate(node, [], { mode: "immediate" }).catch(() => {});
+    const until = performance.now() + 2000;
+    while (animating() && performance.now() < until) await new Promise((done) => setTimeout(done, 30));
+    await new Promise((done) => setTimeout(done, 60)); // the axes' last relayout after it
+  };
+  // Play only once the figure asked for is drawn (its frames are added as it is drawn).
+  let playNext = null;
+  const play = (options) => Plotly.animate(node, null, options).catch(() => {}); // an interrupted play rejects
+
   // Latest wins: a burst of figure changes draws once, with the newest figure.
   let drawing = false;
   let again = false;
@@ -145,6 +161,7 @@ async function render({ model, el }) {
         const fresh = controls !== drawnControls;
         drawnControls = controls;
         const plot = fresh ? Plotly.newPlot : Plotly.react;
+        await stopAnimation();
         await plot(node, { data, layout: figure.layout ?? {}, frames: figure.frames ?? [], config: CONFIG });
         if (fresh) listen();
         el.dataset.revision = String(model.get("revision"));
@@ -152,9 +169,12 @@ async function render({ model, el }) {
     } finally {
       drawing = false;
     }
+    if (playNext) { play(playNext); playNext = null; }
   };
   const onMessage = (msg) => {
-    if (msg?.type === "animate") Plotly.animate(node, null, msg.options);
+    if (msg?.type !== "animate") return;
+    if (drawing) playNext = msg.options;
+    else play(msg.options);
   };
   model.on("change:figure", draw);
   model.on("msg:custom", onMessage);
