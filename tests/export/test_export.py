@@ -213,6 +213,18 @@ def test_the_init_titles_say_the_measured_std(init_file: tuple[Path, dict]) -> N
     assert _numbers_after("last layer std", title) == pytest.approx([result.layers[-1].std], rel=0.01)
 
 
+def test_the_init_file_says_when_layers_have_their_own_x_ranges(init_file: tuple[Path, dict]) -> None:
+    """relu at std 1 explodes: each layer gets its own x range, and the page says so, to the right
+    of the activation buttons (which sit over the panels on the left)."""
+    frames = {f["name"]: f for f in init_file[1]["frames"]}
+    (note,) = [a for a in frames["relu · std 1"]["layout"]["annotations"] if a.get("name") == "ranges-note"]
+    assert note["text"].startswith("x axes: each layer its own range") and note["xanchor"] == "right"
+    ranges = {tuple(frames["relu · std 1"]["layout"][f"xaxis{i if i > 1 else ''}"]["range"]) for i in (1, 2, 3)}
+    assert len(ranges) == 3
+    (calm,) = [a for a in frames["tanh · std 0.1"]["layout"]["annotations"] if a.get("name") == "ranges-note"]
+    assert calm["text"] == ""
+
+
 def test_the_race_file_animates_every_frame_step(race_file: tuple[Path, dict]) -> None:
     figure = race_file[1]
     steps = frame_steps(60, 12)

@@ -23,7 +23,7 @@ from trainlab.compute.net.spec import GAIN_RANGE, STD_RANGE, SWEEP_RANGES
 from trainlab.export import size
 from trainlab.export.page import ExportPage
 from trainlab.figures.animation import animation_controls
-from trainlab.figures.explorer import animated_grid_figure, histogram_parts, short_number, shown_layers
+from trainlab.figures.explorer import RANGES_NOTE, animated_grid_figure, histogram_parts, short_number, shown_layers
 
 # The explorer's sweep button: its knob ranges, and 16 points (InitExplorer's sweep_points).
 DEFAULT_RANGES = SWEEP_RANGES
@@ -199,6 +199,14 @@ def _controls(grid: InitGrid, names: dict[str, list[str]], labels: list[str]) ->
     return {"updatemenus": menus, "sliders": sliders}
 
 
+def _note_to_the_right(annotations: list[dict]) -> None:
+    """The explorer's note on per-layer x ranges sits over the panels on the left, where the
+    export has its activation buttons: here it goes to the right."""
+    for annotation in annotations:
+        if annotation.get("name") == RANGES_NOTE:
+            annotation.update(x=1.0, xanchor="right")
+
+
 def init_page(grid: InitGrid, results: dict[str, list[PassResult]]) -> ExportPage:
     """The export page: the explorer's histogram grid, one frame per grid point."""
     labels = value_labels(grid.values)
@@ -210,6 +218,8 @@ def init_page(grid: InitGrid, results: dict[str, list[PassResult]]) -> ExportPag
     for plotly_frame, (name, _, result) in zip(figure["frames"], flat):
         plotly_frame["group"] = name
         plotly_frame["layout"]["title"] = _frame_title(result)
+        _note_to_the_right(plotly_frame["layout"]["annotations"])
+    _note_to_the_right(figure["layout"]["annotations"])
     layout = figure["layout"]
     layout.update(title=_frame_title(flat[0][2]), **_controls(grid, names, labels))
     layout["margin"] = {**layout["margin"], "t": 130}

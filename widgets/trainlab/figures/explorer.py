@@ -20,6 +20,7 @@ from trainlab.figures.std_per_layer import note_annotation, std_axis, std_note, 
 from trainlab.figures.style import ACT_COLOUR, FONT, GRAD_COLOUR, TRANSITION
 
 MAX_SHOWN_LAYERS = 8
+RANGES_NOTE = "ranges-note"  # the name of the annotation that says the x axes are per layer
 
 
 def shown_layers(depth: int) -> list[int]:
@@ -141,7 +142,7 @@ def histogram_parts(result: PassResult) -> dict[str, Any]:
     note = _ranges_note(layers)
     # Above the panels' titles; an empty text when there is none, so that every frame of a sweep
     # has the same annotations and a frame without the note clears the one before.
-    parts["annotations"].append({"text": note or "", "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0,
+    parts["annotations"].append({"name": RANGES_NOTE, "text": note or "", "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0,
                                  "xanchor": "left", "yanchor": "bottom", "yshift": 52, "showarrow": False,
                                  "font": {"size": 11, "color": "#8a4b00"}})
     return parts
