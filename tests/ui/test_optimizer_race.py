@@ -106,6 +106,8 @@ def test_three_d_view_and_back():
     race.view.value = "3-D"
     race.wait()
     assert race.plot.figure["data"][0]["type"] == "surface" and race.plot.base == []
+    sgd = next(t for t in race.plot.figure["data"] if t.get("name") == "SGD")
+    assert len(sgd["x"]) == race.steps.value + 1, "every step of the zig-zag is drawn in 3-D too"
     race.view.value = "contour"
     race.wait()
     assert race.plot.base[0]["name"] == "minima" and race.plot.figure["layout"]["images"]
