@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -14,16 +13,11 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LABS  # noqa: F401 (CHROMIUM*: imported from here too)
+from tests.serve.live import free_port
 
 # Voila's page asks a CDN for an icon font; this machine (and a classroom behind a firewall)
 # cannot reach it. Those failures are the only console errors the tests forgive.
 OFFLINE_OK = ("https://cdn.jsdelivr.net/",)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_until_warm(log: Path, proc: subprocess.Popen, timeout: float = 240.0, settle: float = 20.0) -> None:

@@ -1,22 +1,17 @@
-"""The kernel manager of `trainlab serve`: idle culling never stops a kernel before its page has
+"""kernel_manager.py, the kernel manager of `trainlab serve`: idle culling never stops a kernel before its page has
 connected once; the kernel cap refuses pages with 503 and skips pool refills, which resume when a
 kernel stops."""
 
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager, MappingKernelManager
 
-from trainlab.kernel_manager import TrainlabKernelManager
+from trainlab.serve.kernel_manager import TrainlabKernelManager
 
-
-def run(coroutine) -> None:
-    """asyncio.run on a thread of its own: the browser tests keep an event loop on this one."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coroutine).result()
+from tests.serve.live import run_async as run
 
 
 def test_never_connected_kernel_gets_a_full_timeout_then_is_culled(monkeypatch):

@@ -1,0 +1,59 @@
+"""options.py: the command line of `trainlab serve`, every bad value and contradiction refused
+with one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+from trainlab.cli import main
+from trainlab.serve.network import machine_address
+from trainlab.serve.options import find_labs
+
+from tests.conftest import LABS
+
+
+def test_labs_are_found_in_the_checkout():
+    assert find_labs() == LABS
+
+
+def test_a_bad_option_ends_the_process_with_status_2_and_one_line():
+    proc = subprocess.run([sys.executable, "-m", "trainlab", "serve", "--no-browser", "--max-kernels", "many"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == "trainlab: error: --max-kernels: must be a whole number from 1 to 1000, not 'many'\n"
+
+
+def test_bad_options_exit_2_with_one_line(capsys):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    cases = [
+        (["--port", "0"], "--port"), (["--port", "x"], "--port"), (["--cull-idle", "0"], "--cull-idle"),
+        (["--labs", "/nonexistent"], "--labs"), (["--ip", "localhost:80"], "--ip"), (["--ip", "300.1.1.1"], "--ip"),
+        (["--ip", "192.0.2.77"], "--ip"),  # an address of no interface here (TEST-NET-1)
+        (["--port", str(taken.getsockname()[1])], "--port"), (["--pool-size", "-1"], "--pool-size"),
+        (["--pool-size", "two"], "--pool-size"), (["--pool-size", "11"], "--pool-size"),
+        (["--max-kernels", "0"], "--max-kernels"), (["--max-kernels", "1.5"], "--max-kernels"),
+    ]
+    if machine_address() == "192.0.2.77":
+        cases = [case for case in cases if case[0] != ["--ip", "192.0.2.77"]]
+    try:
+        for args, option in cases:
+            assert main(["serve", "--no-browser", *args]) == 2, args
+            captured = capsys.readouterr()
+            lines = captured.err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith(f"trainlab: error: {option}: "), (args, captured.err)
+            assert captured.out == "", "nothing is served, so nothing is announced"
+    finally:
+        taken.close()
+
+
+def test_no_preheat_is_pool_size_0(monkeypatch):
+    seen = []
+    monkeypatch.setattr("trainlab.cli.serve", lambda args: seen.append(args.pool_size) or 0)
+    for argv, pool_size in ((["serve"], "1"), (["serve", "--no-preheat"], "0"), (["serve", "--pool-size", "3"], "3"),
+                            (["serve", "--pool-size", "3", "--no-preheat"], "0")):
+        main(argv)
+        assert seen.pop() == pool_size, argv
