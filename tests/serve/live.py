@@ -29,6 +29,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from tornado.websocket import websocket_connect
 
 T = TypeVar("T")
+MB = 1024 * 1024
+# What the server's own memory may gain during an attack: the 64 MB it may hold for a page that
+# does not read, 16 queued messages from the kernel (5 MB each in the tests), and copies in flight.
+RSS_TOLERANCE = 200 * MB
 V1 = "v1.kernel.websocket.jupyter.org"  # the kernel websocket protocol of JupyterLab 4 and Voila 0.5
 
 
@@ -249,3 +253,36 @@ def talk(url: str, requests: list[dict], listen: float) -> list[dict]:
 def replies_to(received: list[dict], request: dict) -> list[str]:
     """The types of the messages in `received` that answer `request`."""
     return [m["header"]["msg_type"] for m in received if m["parent_header"].get("msg_id") == request["header"]["msg_id"]]
+
+
+@dataclass
+class Watch:
+    """How the server did while an attack ran: its slowest answer and its memory."""
+
+    rss_before: int
+    rss_peak: int
+    slowest: float  # seconds; inf if a request got no answer within 5 s
+
+    def assert_unharmed(self) -> None:
+        assert self.slowest < 5, f"the server stopped answering (slowest answer {self.slowest:.1f} s)"
+        grown = self.rss_peak - self.rss_before
+        assert grown < RSS_TOLERANCE, f"the server's memory grew by {grown / MB:.0f} MB"
+
+
+def under_attack(server: LiveServer, attack: Callable[[], Coroutine[Any, Any, T]], seconds: float = 15) -> tuple[Watch, T]:
+    """Run `attack` (a coroutine function, on a thread of its own) while watching the server for
+    `seconds`: every 0.3 s a request for a small file (up to 5 s) and the resident memory of the
+    Voila process. The watch and what the attack returned."""
+    pid = server.voila_pid()
+    before = rss_bytes(pid)
+    peak, slowest = before, 0.0
+    with ThreadPoolExecutor(1) as pool:
+        attacking = pool.submit(asyncio.run, attack())
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            start = time.monotonic()
+            answered = server.answers_within(5)
+            slowest = max(slowest, time.monotonic() - start if answered else float("inf"))
+            peak = max(peak, rss_bytes(pid))
+            time.sleep(0.3)
+        return Watch(before, peak, slowest), attacking.result(timeout=120)

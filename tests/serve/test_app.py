@@ -29,6 +29,7 @@ def test_voila_is_bound_to_loopback_with_sources_stripped_and_culling():
     assert "--MappingKernelManager.cull_idle_timeout=120" in command
     assert "--Voila.port_retries=0" in command, "Voila must not move to a port other than the one printed"
     assert "--no-browser" in command
+    assert "--Voila.kernel_websocket_connection_class=trainlab.serve.connection.TrainlabKernelConnection" in command
 
 
 def test_classroom_options_reach_voila():

@@ -4,7 +4,9 @@ code, or reach the server from another machine."""
 
 from __future__ import annotations
 
+import asyncio
 import html
+import json
 import re
 import socket
 import subprocess
@@ -14,11 +16,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from tornado.httpclient import HTTPClientError
+from tornado.websocket import websocket_connect
 
 from trainlab.serve.network import machine_address
 
 from tests.conftest import ARTIFACTS, LABS
-from tests.serve.live import message, replies_to, talk
+from tests.serve.live import V1, message, read_v1_frame, replies_to, talk, under_attack, v1_frame
 
 LAB = "02_weight_initialization.ipynb"
 
@@ -88,3 +92,56 @@ def test_the_default_bind_address_is_loopback(labs_server):
     with socket.socket() as probe:
         probe.settimeout(5)
         assert probe.connect_ex((address, port)) != 0, f"the server answers on {address}"
+
+
+# The request of issue 10: a page's PlotlyView asks its kernel for plotly.js once, and the kernel
+# answers with it as a 4.8 MB binary buffer. The widget comms are asked for it here, all of them.
+PLOTLY_JS = {"method": "custom", "content": {"type": "plotly-js"}}
+
+
+async def _widget_comms(connection, v1: bool) -> list[str]:
+    request = message("comm_info_request", {"target_name": "jupyter.widget"})
+    await connection.write_message(v1_frame(request) if v1 else json.dumps(request), binary=v1)
+    while True:
+        frame = await asyncio.wait_for(connection.read_message(), 60)
+        assert frame is not None, "the server closed the websocket"
+        reply = read_v1_frame(frame) if v1 else json.loads(frame)
+        if reply["header"]["msg_type"] == "comm_info_reply":
+            return list(reply["content"]["comms"])
+
+
+def test_asking_a_lab_for_plotly_js_on_an_old_protocol_socket_cannot_freeze_the_server(labs_server):
+    kernel_id = labs_server.open_page(LAB)
+
+    async def attack() -> int:
+        try:
+            connection = await websocket_connect(labs_server.channels_url(kernel_id))  # no subprotocol
+        except HTTPClientError as refusal:
+            return refusal.code
+        for comm_id in await _widget_comms(connection, v1=False):
+            await connection.write_message(json.dumps(message("comm_msg", {"comm_id": comm_id, "data": PLOTLY_JS})))
+        await asyncio.sleep(12)
+        connection.close()
+        return 101
+
+    watch, status = under_attack(labs_server, attack)
+    watch.assert_unharmed()
+    assert status == 400
+
+
+def test_a_page_that_asks_for_plotly_js_gets_it(labs_server):
+    kernel_id = labs_server.open_page(LAB)
+
+    async def ask() -> list[int]:
+        connection = await websocket_connect(labs_server.channels_url(kernel_id), subprotocols=[V1])
+        for comm_id in await _widget_comms(connection, v1=True):
+            await connection.write_message(v1_frame(message("comm_msg", {"comm_id": comm_id, "data": PLOTLY_JS})),
+                                           binary=True)
+        while not (answer := read_v1_frame(await asyncio.wait_for(connection.read_message(), 60)))["buffers"]:
+            pass
+        connection.close()
+        return [len(buffer) for buffer in answer["buffers"]]
+
+    watch, sizes = under_attack(labs_server, ask, seconds=8)
+    watch.assert_unharmed()
+    assert len(sizes) == 1 and sizes[0] > 3_000_000, sizes

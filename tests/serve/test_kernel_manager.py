@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager, MappingKernelManager
 
-from trainlab.serve.kernel_manager import TrainlabKernelManager
+from trainlab.serve.kernel_manager import BoundedBuffer, TrainlabKernelManager
 
 from tests.serve.live import run_async as run
 
@@ -134,3 +134,18 @@ def test_stopping_the_server_refills_nothing(monkeypatch):
 
     run(scenario())
     assert manager._kernels == {} and manager.fills == []
+
+
+# -- messages kept for a page that is away -------------------------------------------------------
+
+
+def test_messages_for_a_page_that_is_away_are_kept_up_to_the_limit_then_dropped():
+    overflows = []
+    kept = BoundedBuffer(100, lambda: overflows.append(True))
+    kept.append(("iopub", [b"x" * 40, b"y" * 10]))
+    kept.append(("iopub", [b"z" * 50]))
+    assert len(kept) == 2 and overflows == [], "100 bytes fit"
+    kept.append(("iopub", [b"!"]))
+    assert kept == [] and overflows == [True], "past the limit nothing is kept, and it is said once"
+    kept.append(("iopub", [b"?"]))
+    assert kept == [] and overflows == [True]

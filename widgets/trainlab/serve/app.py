@@ -6,7 +6,7 @@ running kernels (one in use holds about 1.2 GB) with a "server is full" page bey
 kernel stopped when its tab closes and idle kernels culled as a backstop.
 
 This module builds the Voila command and its environment and runs it; the options are checked in
-options.py, and kernel_manager.py is the part that runs inside Voila.
+options.py, and kernel_manager.py and connection.py are the parts that run inside Voila.
 """
 
 from __future__ import annotations
@@ -55,6 +55,9 @@ def voila_command(options: ServeOptions) -> list[str]:
         # on every restart ("Address already in use") and its lab never drew.
         "--KernelManager.transport=ipc",
         "--VoilaConfiguration.multi_kernel_manager_class=trainlab.serve.kernel_manager.TrainlabKernelManager",
+        # Kernel websockets of the v1 protocol only, every frame from a page checked, a bound on
+        # what the server holds for a page (connection.py says why).
+        "--Voila.kernel_websocket_connection_class=trainlab.serve.connection.TrainlabKernelConnection",
         f"--TrainlabKernelManager.max_kernels={options.max_kernels}",
         "--no-browser",
         # A pool of kernels per lab runs the notebook before anyone asks: measured here, a page then
