@@ -13,7 +13,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from trainlab.serve.connection import MAX_BUFFERS, offered_subprotocols, v1_frame_problem
+from trainlab.serve.connection import MAX_BUFFERS, MAX_SOCKETS_PER_KERNEL, offered_subprotocols, v1_frame_problem
 
 from tests.serve.live import (
     V1, LiveServer, live_server, message, read_v1_frame, replies_to, tiny_labs, under_attack, v1_frame,
@@ -187,6 +187,32 @@ def test_what_is_kept_for_a_page_that_left_is_bounded(blob_server):
     watch, _ = under_attack(blob_server, attack)
     watch.assert_unharmed()
     assert f"Kernel {kernel_id}: more than 64 MB of messages came while its page was away" in blob_server.output()
+
+
+def test_a_visitor_cannot_open_websockets_until_the_server_runs_out_of_sockets(blob_server):
+    """Every kernel websocket costs the server four ZMQ sockets, of the 1023 its ZMQ context allows:
+    300 of them to one kernel left no socket for anyone else's page (it answered 500)."""
+    kernel_id = blob_server.open_page("a.ipynb")
+
+    async def attack() -> list[int]:
+        opened, statuses = [], []
+        for _ in range(300):
+            try:
+                opened.append(await websocket_connect(blob_server.channels_url(kernel_id), subprotocols=[V1]))
+                statuses.append(101)
+            except HTTPClientError as refusal:
+                statuses.append(refusal.code)
+        status, _ = blob_server.get("/voila/render/index.ipynb")  # another visitor's page
+        for connection in opened:
+            connection.close()
+        return [*statuses, status]
+
+    watch, statuses = under_attack(blob_server, attack, seconds=5)
+    *sockets, other_page = statuses
+    watch.assert_unharmed()
+    assert other_page == 200, "another visitor's page must still open"
+    assert sockets[:MAX_SOCKETS_PER_KERNEL] == [101] * MAX_SOCKETS_PER_KERNEL
+    assert set(sockets[MAX_SOCKETS_PER_KERNEL:]) == {429}
 
 
 # -- the page ------------------------------------------------------------------------------------

@@ -13,11 +13,15 @@ visitor can send and against what a kernel sends a page.
   small frame froze the server the same way. A malformed frame is dropped with a log line.
 - What the server holds for one socket is bounded: tornado buffers every message for a page that
   does not read them, with no limit; past `write_buffer_limit` the socket is closed.
+- At most MAX_SOCKETS_PER_KERNEL websockets to one kernel: each costs the server four ZMQ sockets
+  of the 1023 its ZMQ context allows, and 300 to one kernel left none for anyone else's page.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from collections import defaultdict
+from typing import Any, ClassVar
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado import web
@@ -29,6 +33,7 @@ CHANNELS = tuple(name.encode() for name in ("shell", "control", "stdin", "iopub"
 MESSAGE_PARTS = 4  # header, parent header, metadata, content; binary buffers follow
 MAX_BUFFERS = 1024  # binary buffers of one message from a page; widgets send a few
 MB = 1024 * 1024
+MAX_SOCKETS_PER_KERNEL = 4  # kernel websockets open at once to one kernel; a page uses one
 
 
 def v1_frame_problem(frame: bytes | str) -> str | None:
@@ -76,14 +81,39 @@ class TrainlabKernelConnection(ZMQChannelsWebsocketConnection):
         help="Bytes the server may hold for one kernel websocket whose page does not read them; past this the "
              "socket is closed. A page gets plotly.js (4.8 MB) once and small figure updates.")
 
+    # Per kernel, its connections that passed prepare() and have not disconnected. Weak, so that a
+    # request that failed before it became a websocket does not keep its place.
+    _sockets: ClassVar[defaultdict[str, weakref.WeakSet[TrainlabKernelConnection]]] = defaultdict(weakref.WeakSet)
+
     async def prepare(self) -> None:
-        """Refuse, before the upgrade, a websocket that does not ask for the v1 protocol."""
+        """Refuse, before the upgrade, a websocket that does not ask for the v1 protocol or one
+        too many for its kernel."""
         offered = offered_subprotocols(self.websocket_handler.request.headers.get("Sec-WebSocket-Protocol"))
         if V1_PROTOCOL not in offered:
             self.log.warning("Refused a kernel websocket for %s: it asked for %s, not %s", self.kernel_id,
                              offered or "no subprotocol", V1_PROTOCOL)
             raise web.HTTPError(400, f"This server speaks only the {V1_PROTOCOL} kernel websocket protocol")
-        await super().prepare()
+        sockets = self._sockets[self.kernel_id]
+        if len(sockets) >= MAX_SOCKETS_PER_KERNEL:
+            self.log.warning("Refused a kernel websocket for %s: it has %d already", self.kernel_id, len(sockets))
+            raise web.HTTPError(429, f"This kernel has {len(sockets)} websockets already")
+        sockets.add(self)  # no await since the count: websockets that arrive together are counted
+        try:
+            await super().prepare()
+        except BaseException:
+            self._forget()
+            raise
+
+    def disconnect(self) -> None:
+        self._forget()
+        super().disconnect()
+
+    def _forget(self) -> None:
+        sockets = self._sockets.get(self.kernel_id)
+        if sockets is not None:
+            sockets.discard(self)
+            if not sockets:
+                del self._sockets[self.kernel_id]
 
     def connect(self) -> Any:
         # The socket's stream exists once the upgrade is done, which is before connect().
