@@ -6,7 +6,7 @@ running kernels (one in use holds about 1.2 GB) with a "server is full" page bey
 kernel stopped when its tab closes and idle kernels culled as a backstop.
 
 This module builds the Voila command and its environment and runs it; the options are checked in
-options.py, and kernel_manager.py and connection.py are the parts that run inside Voila.
+options.py; voila_app.py, kernel_manager.py and connection.py are the parts that run inside Voila.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 def voila_command(options: ServeOptions) -> list[str]:
     """The command line of the Voila server that serves `options`."""
     return [
-        sys.executable, "-m", "voila", str(options.labs),
+        # Voila with two fixes of ours (voila_app.py says which).
+        sys.executable, "-m", "trainlab.serve.voila_app", str(options.labs),
         f"--port={options.port}",
         f"--Voila.ip={options.ip}",
         # The port was checked free; without this Voila would move to another port and the URL
