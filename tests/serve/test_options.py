@@ -3,15 +3,19 @@ with one line on stderr and exit status 2."""
 
 from __future__ import annotations
 
+import argparse
 import socket
 import subprocess
 import sys
 
+import pytest
+
 from trainlab.cli import main
 from trainlab.serve.network import machine_address
-from trainlab.serve.options import find_labs
+from trainlab.serve.options import OptionError, ServeOptions, add_serve_arguments, find_labs, options_from_args
 
 from tests.conftest import LABS
+from tests.serve.live import free_port
 
 
 def test_labs_are_found_in_the_checkout():
@@ -50,10 +54,24 @@ def test_bad_options_exit_2_with_one_line(capsys):
         taken.close()
 
 
-def test_no_preheat_is_pool_size_0(monkeypatch):
-    seen = []
-    monkeypatch.setattr("trainlab.cli.serve", lambda args: seen.append(args.pool_size) or 0)
-    for argv, pool_size in ((["serve"], "1"), (["serve", "--no-preheat"], "0"), (["serve", "--pool-size", "3"], "3"),
-                            (["serve", "--pool-size", "3", "--no-preheat"], "0")):
-        main(argv)
-        assert seen.pop() == pool_size, argv
+def _options(*argv: str) -> ServeOptions:
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    return options_from_args(parser.parse_args(["--labs", str(LABS), f"--port={free_port()}", *argv]))
+
+
+def test_no_preheat_is_pool_size_0():
+    for argv, pool_size in (([], 1), (["--no-preheat"], 0), (["--pool-size", "3"], 3),
+                            (["--no-preheat", "--pool-size", "0"], 0)):
+        assert _options(*argv).pool_size == pool_size, argv
+
+
+def test_contradicting_options_are_refused_naming_both(capsys):
+    for argv in (["--no-preheat", "--pool-size", "3"], ["--pool-size", "3", "--no-preheat"]):
+        with pytest.raises(OptionError) as refusal:
+            _options(*argv)
+        assert str(refusal.value).startswith("--no-preheat: ") and "--pool-size 3" in str(refusal.value), argv
+    assert main(["serve", "--no-browser", "--no-preheat", "--pool-size", "3"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "--no-preheat" in captured.err and "--pool-size 3" in captured.err
+    assert captured.out == ""

@@ -54,11 +54,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                              "network. The server has no authentication: anyone who can reach it can use it")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument("--labs", default=None, metavar="DIR", help="folder of lab notebooks (default: the repository's labs/)")
-    parser.add_argument("--pool-size", dest="pool_size", default="1", metavar="N",
+    parser.add_argument("--pool-size", dest="pool_size", default=None, metavar="N",
                         help=f"preheated kernels kept ready per lab, 0..{POOL_SIZE_MAX} (default 1): a page that gets "
                              "one opens about 3 s sooner; each idle one holds up to about 0.8 GB")
-    parser.add_argument("--no-preheat", dest="pool_size", action="store_const", const="0",
-                        help="same as --pool-size 0")
+    parser.add_argument("--no-preheat", action="store_true", help="same as --pool-size 0")
     parser.add_argument("--cull-idle", default=str(CULL_IDLE_SECONDS), metavar="SECONDS",
                         help=f"stop a kernel whose page is closed after this many idle seconds (default {CULL_IDLE_SECONDS})")
     parser.add_argument("--max-kernels", default=None, metavar="N",
@@ -77,6 +76,16 @@ def _whole_number(option: str, text: str, low: int, high: int | None = None) -> 
     return value
 
 
+def _pool_size(args: argparse.Namespace) -> int:
+    if args.pool_size is None:
+        return 0 if args.no_preheat else 1
+    pool_size = _whole_number("--pool-size", args.pool_size, 0, POOL_SIZE_MAX)
+    if args.no_preheat and pool_size:
+        raise OptionError("--no-preheat", f"contradicts --pool-size {pool_size} (--no-preheat means --pool-size 0); "
+                                          "give one of them")
+    return pool_size
+
+
 def options_from_args(args: argparse.Namespace) -> ServeOptions:
     """Check every option of `trainlab serve`; raise OptionError naming the first bad one."""
     port = _whole_number("--port", args.port, 1, 65535)
@@ -84,7 +93,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         ip = parse_ip(args.ip)
     except ValueError as error:
         raise OptionError("--ip", str(error)) from None
-    pool_size = _whole_number("--pool-size", args.pool_size, 0, POOL_SIZE_MAX)
+    pool_size = _pool_size(args)
     cull_idle = _whole_number("--cull-idle", args.cull_idle, 1)
     max_kernels = 0 if args.max_kernels is None else _whole_number("--max-kernels", args.max_kernels, 1, MAX_KERNELS_MAX)
     labs = Path(args.labs) if args.labs else find_labs()
