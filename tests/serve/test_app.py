@@ -30,6 +30,7 @@ def test_voila_is_bound_to_loopback_with_sources_stripped_and_culling():
     assert "--MappingKernelManager.cull_idle_timeout=120" in command
     assert "--Voila.port_retries=0" in command, "Voila must not move to a port other than the one printed"
     assert "--no-browser" in command
+    assert "--template=trainlab" in command and "--VoilaConfiguration.allow_template_override=NO" in command
     assert "--Voila.kernel_websocket_connection_class=trainlab.serve.connection.TrainlabKernelConnection" in command
 
 
@@ -52,7 +53,7 @@ def test_the_full_page_template_is_on_voilas_jupyter_path():
     assert env["JUPYTER_PATH"].split(os.pathsep) == [str(TEMPLATES), "/elsewhere"]
     assert env["MALLOC_MMAP_THRESHOLD_"] == "1048576"  # kernels give a sweep's freed memory back
     assert voila_environment({"MALLOC_MMAP_THRESHOLD_": "4096"})["MALLOC_MMAP_THRESHOLD_"] == "4096"
-    page = (TEMPLATES / "voila" / "templates" / "lab" / "503.html").read_text()
+    page = (TEMPLATES / "voila" / "templates" / "trainlab" / "503.html").read_text()
     assert "{{ message" in page and 'href=""' in page  # the cap's message and a retry link
 
 

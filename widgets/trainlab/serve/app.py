@@ -31,8 +31,10 @@ from trainlab.serve.options import OptionError, ServeOptions, options_from_args
 
 CULL_INTERVAL_SECONDS = 60
 INDEX_PAGE = "voila/render/index.ipynb"
-# Holds voila/templates/lab/503.html, the "server is full" page (see TrainlabKernelManager).
+# Put on JUPYTER_PATH: holds voila/templates/trainlab, the page template (Voila's "lab" without
+# links to a CDN) and its 503.html, the "server is full" page (see TrainlabKernelManager).
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE = "trainlab"
 
 
 def voila_command(options: ServeOptions) -> list[str]:
@@ -48,6 +50,10 @@ def voila_command(options: ServeOptions) -> list[str]:
         "--strip_sources=True",
         "--show_tracebacks=False",
         "--theme=light",
+        f"--template={TEMPLATE}",
+        # A visitor's ?template=... would otherwise pick another template (with the CDN links, or
+        # one that does not exist, whose page never finished loading).
+        "--VoilaConfiguration.allow_template_override=NO",
         f"--MappingKernelManager.cull_idle_timeout={options.cull_idle}",
         f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_SECONDS, max(1, options.cull_idle // 2))}",
         "--MappingKernelManager.cull_connected=False",
@@ -70,7 +76,7 @@ def voila_command(options: ServeOptions) -> list[str]:
 
 def voila_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for Voila and its kernels: our templates first on JUPYTER_PATH, where Voila
-    looks for the "503.html" error page, and an allocator that gives freed memory back."""
+    looks for templates, and an allocator that gives freed memory back."""
     env = dict(os.environ if base is None else base)
     # glibc keeps the freed temporaries of a sweep (hundreds of MB) in the kernel unless blocks
     # over 1 MB are mapped and unmapped on their own: measured, 1.2-1.4 GB after a session, 0.92 with.
