@@ -23,11 +23,12 @@ FULL = "The server is full: 1 of 1 kernels are in use. Try again in a minute."
 
 
 def test_voila_is_bound_to_loopback_with_sources_stripped_and_culling():
-    command = voila_command(ServeOptions(labs=LABS, cull_idle=120))
+    command = voila_command(ServeOptions(labs=LABS, cull_idle=120, reconnect_grace=45))
     assert command[1:4] == ["-m", "trainlab.serve.voila_app", str(LABS)]
     assert "--Voila.ip=127.0.0.1" in command
     assert "--strip_sources=True" in command and "--show_tracebacks=False" in command
     assert "--MappingKernelManager.cull_idle_timeout=120" in command
+    assert "--TrainlabKernelManager.reconnect_grace=45" in command
     assert "--Voila.port_retries=0" in command, "Voila must not move to a port other than the one printed"
     assert "--no-browser" in command
     assert "--template=trainlab" in command and "--VoilaConfiguration.allow_template_override=NO" in command

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager, MappingKernelManager
 
+from tornado.websocket import websocket_connect
+
 from trainlab.serve.kernel_manager import BoundedBuffer, TrainlabKernelManager
 
-from tests.serve.live import run_async as run
+from tests.serve.live import V1, live_server, message, read_v1_frame, run_async as run, tiny_labs, v1_frame, wait_until
 
 
 def test_never_connected_kernel_gets_a_full_timeout_then_is_culled(monkeypatch):
@@ -149,3 +151,108 @@ def test_messages_for_a_page_that_is_away_are_kept_up_to_the_limit_then_dropped(
     assert kept == [] and overflows == [True], "past the limit nothing is kept, and it is said once"
     kept.append(("iopub", [b"?"]))
     assert kept == [] and overflows == [True]
+
+
+# -- kernels whose page is gone ------------------------------------------------------------------
+
+
+def _manager_that_records_stops(monkeypatch, **config) -> tuple[TrainlabKernelManager, list[str]]:
+    stopped: list[str] = []
+
+    async def record_stop(self, kernel_id, *args, **kwargs):
+        stopped.append(kernel_id)
+
+    monkeypatch.setattr(MappingKernelManager, "_async_shutdown_kernel", record_stop)
+    monkeypatch.setattr(MappingKernelManager, "notify_connect", lambda self, kernel_id: None)
+    monkeypatch.setattr(MappingKernelManager, "notify_disconnect", lambda self, kernel_id: None)
+    monkeypatch.setattr(MappingKernelManager, "__contains__", lambda self, kernel_id: kernel_id not in stopped)
+    return TrainlabKernelManager(**config), stopped
+
+
+def test_a_kernel_whose_page_left_is_stopped_after_the_grace_even_while_busy(monkeypatch):
+    manager, stopped = _manager_that_records_stops(monkeypatch, reconnect_grace=0.2)
+
+    async def scenario():
+        manager.notify_connect("training")
+        manager.notify_disconnect("training")
+        await asyncio.sleep(0.1)
+        assert stopped == [], "not before the grace"
+        await asyncio.sleep(0.4)
+
+    run(scenario())
+    assert stopped == ["training"]
+
+
+def test_a_page_that_reconnects_within_the_grace_keeps_its_kernel(monkeypatch):
+    manager, stopped = _manager_that_records_stops(monkeypatch, reconnect_grace=0.3)
+
+    async def scenario():
+        manager.notify_connect("blip")
+        manager.notify_disconnect("blip")  # the network blinks
+        await asyncio.sleep(0.1)
+        manager.notify_connect("blip")  # and the page is back
+        await asyncio.sleep(0.5)
+        manager.notify_connect("two tabs")
+        manager.notify_connect("two tabs")
+        manager.notify_disconnect("two tabs")  # one of two connections closes
+        await asyncio.sleep(0.5)
+
+    run(scenario())
+    assert stopped == []
+
+
+def test_stopping_the_server_leaves_no_grace_timer(monkeypatch):
+    manager, stopped = _manager_that_records_stops(monkeypatch, reconnect_grace=0.2)
+    monkeypatch.setattr(MappingKernelManager, "shutdown_all", lambda self, *args, **kwargs: asyncio.sleep(0))
+
+    async def scenario():
+        manager.notify_connect("leaving")
+        manager.notify_disconnect("leaving")
+        await manager.shutdown_all()
+        await asyncio.sleep(0.4)
+
+    run(scenario())
+    assert stopped == [], "shutdown_all stops every kernel itself; no timer may fire after it"
+
+
+# A lab whose comm, once asked, keeps the kernel busy for an hour, as a long training run does.
+BUSY_LAB = """import time
+from comm import create_comm
+busy = create_comm(target_name="trainlab.test.busy")
+busy.on_msg(lambda msg: time.sleep(3600))"""
+
+
+async def _leave(connection, make_busy: bool = False) -> None:
+    """A page goes away without the tab's unload beacon, after making its kernel busy if asked."""
+    if make_busy:
+        await connection.write_message(v1_frame(message("comm_info_request", {})), binary=True)
+        while (reply := read_v1_frame(await connection.read_message()))["header"]["msg_type"] != "comm_info_reply":
+            pass
+        comm_id = next(iter(reply["content"]["comms"]))
+        await connection.write_message(v1_frame(message("comm_msg", {"comm_id": comm_id, "data": {}})), binary=True)
+        await asyncio.sleep(1)
+    connection.close()
+
+
+def test_a_busy_kernel_whose_page_vanished_is_stopped_and_one_whose_page_came_back_is_kept(tmp_path):
+    with live_server(tmp_path / "serve.log", "--pool-size=0", "--reconnect-grace=5",
+                     labs=tiny_labs(tmp_path / "labs", code=BUSY_LAB)) as server:
+        back, gone = server.open_page("a.ipynb"), server.open_page("a.ipynb")
+
+        async def visits() -> int:
+            """Kernels running once the busy kernel's page has been gone for long enough, while
+            the other page, back after a blip, is still connected."""
+            await _leave(await websocket_connect(server.channels_url(back), subprotocols=[V1]))
+            await asyncio.sleep(2)  # the blip
+            returned = await websocket_connect(server.channels_url(back), subprotocols=[V1])
+            await _leave(await websocket_connect(server.channels_url(gone), subprotocols=[V1]), make_busy=True)
+            await asyncio.sleep(15)  # three graces
+            running = len(server.kernel_pids())
+            returned.close()
+            return running
+
+        assert len(server.kernel_pids()) == 2
+        assert run(visits()) == 1
+        output = server.output()
+    assert f"Stopping kernel {gone}: its page has been gone for 5 s" in output
+    assert f"Stopping kernel {back}" not in output

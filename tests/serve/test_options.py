@@ -40,6 +40,7 @@ def test_bad_options_exit_2_with_one_line(capsys):
         (["--port", str(taken.getsockname()[1])], "--port"), (["--pool-size", "-1"], "--pool-size"),
         (["--pool-size", "two"], "--pool-size"), (["--pool-size", "11"], "--pool-size"),
         (["--max-kernels", "0"], "--max-kernels"), (["--max-kernels", "1.5"], "--max-kernels"),
+        (["--reconnect-grace", "0"], "--reconnect-grace"), (["--reconnect-grace", "soon"], "--reconnect-grace"),
     ]
     if machine_address() == "192.0.2.77":
         cases = [case for case in cases if case[0] != ["--ip", "192.0.2.77"]]

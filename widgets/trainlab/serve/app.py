@@ -3,7 +3,8 @@
 Bound to 127.0.0.1 unless --ip says otherwise (the server has no authentication), notebook
 sources stripped, tracebacks hidden from users, a pool of preheated kernels per lab, a cap on
 running kernels (one in use holds about 1.2 GB) with a "server is full" page beyond it, a page's
-kernel stopped when its tab closes and idle kernels culled as a backstop.
+kernel stopped when its tab closes or a minute after its page vanished, idle kernels culled as a
+backstop, and kernel websockets that no visitor can use to freeze the server or fill its memory.
 
 This module builds the Voila command and its environment and runs it; the options are checked in
 options.py; voila_app.py, kernel_manager.py and connection.py are the parts that run inside Voila.
@@ -66,6 +67,7 @@ def voila_command(options: ServeOptions) -> list[str]:
         # what the server holds for a page (connection.py says why).
         "--Voila.kernel_websocket_connection_class=trainlab.serve.connection.TrainlabKernelConnection",
         f"--TrainlabKernelManager.max_kernels={options.max_kernels}",
+        f"--TrainlabKernelManager.reconnect_grace={options.reconnect_grace}",
         "--no-browser",
         # A pool of kernels per lab runs the notebook before anyone asks: measured here, a page then
         # shows its first figure in about 4.5 s instead of 7.5 s (kernel start, torch import and the

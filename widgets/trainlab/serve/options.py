@@ -12,6 +12,7 @@ from pathlib import Path
 from trainlab.serve.network import Address, listen_problem, parse_ip
 
 CULL_IDLE_SECONDS = 600
+RECONNECT_GRACE_SECONDS = 60
 POOL_SIZE_MAX = 10
 MAX_KERNELS_MAX = 1000
 
@@ -33,6 +34,7 @@ class ServeOptions:
     ip: Address = parse_ip("127.0.0.1")
     pool_size: int = 1  # preheated kernels kept ready per notebook; 0: start kernels on demand
     cull_idle: int = CULL_IDLE_SECONDS
+    reconnect_grace: int = RECONNECT_GRACE_SECONDS  # a kernel whose page is gone is stopped after this
     max_kernels: int = 0  # kernels running at once, pooled ones included; 0: not given, serve() derives it
     open_browser: bool = True
 
@@ -60,6 +62,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-preheat", action="store_true", help="same as --pool-size 0")
     parser.add_argument("--cull-idle", default=str(CULL_IDLE_SECONDS), metavar="SECONDS",
                         help=f"stop a kernel whose page is closed after this many idle seconds (default {CULL_IDLE_SECONDS})")
+    parser.add_argument("--reconnect-grace", default=str(RECONNECT_GRACE_SECONDS), metavar="SECONDS",
+                        help="stop a kernel this many seconds after its page went away without closing the tab (a "
+                             "crashed browser, a lost network), even while it computes; a page back sooner keeps it "
+                             f"(default {RECONNECT_GRACE_SECONDS})")
     parser.add_argument("--max-kernels", default=None, metavar="N",
                         help=f"most kernels running at once, pooled ones included, 1..{MAX_KERNELS_MAX}; visitors beyond "
                              "it get a 'server is full' page (default: what the free memory holds, printed at start)")
@@ -95,6 +101,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         raise OptionError("--ip", str(error)) from None
     pool_size = _pool_size(args)
     cull_idle = _whole_number("--cull-idle", args.cull_idle, 1)
+    reconnect_grace = _whole_number("--reconnect-grace", args.reconnect_grace, 1)
     max_kernels = 0 if args.max_kernels is None else _whole_number("--max-kernels", args.max_kernels, 1, MAX_KERNELS_MAX)
     labs = Path(args.labs) if args.labs else find_labs()
     if labs is None or not (labs / "index.ipynb").is_file():
@@ -103,4 +110,4 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
     if problem is not None:
         raise OptionError(*problem)
     return ServeOptions(labs=labs.resolve(), port=port, ip=ip, pool_size=pool_size, cull_idle=cull_idle,
-                        max_kernels=max_kernels, open_browser=not args.no_browser)
+                        reconnect_grace=reconnect_grace, max_kernels=max_kernels, open_browser=not args.no_browser)
