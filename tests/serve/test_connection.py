@@ -13,27 +13,36 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from trainlab.serve.connection import MAX_BUFFERS, MAX_SOCKETS_PER_KERNEL, offered_subprotocols, v1_frame_problem
+from trainlab.serve.connection import (
+    HIDDEN_ERROR, MAX_BUFFERS, MAX_SOCKETS_PER_KERNEL, offered_subprotocols, v1_frame_problem,
+)
 
 from tests.serve.live import (
-    V1, LiveServer, live_server, message, read_v1_frame, replies_to, tiny_labs, under_attack, v1_frame,
+    V1, LiveServer, live_server, message, read_v1_frame, replies_to, run_async, tiny_labs, under_attack, v1_frame,
 )
 
 MB = 1024 * 1024
 BLOB = 5_000_000  # bytes per answer of the test lab's comm: about plotly.js, what PlotlyView sends
-# A lab whose comm answers every message with a binary buffer of the size asked for, as any widget
-# that sends binary data does.
-BLOB_LAB = """from comm import create_comm
+SECRET = "a detail only the server log may show"
+# The test lab: a comm that answers every message with a binary buffer of the size asked for (as
+# any widget that sends binary data does), a comm whose handler raises, and a slider whose
+# observer raises when the page moves it.
+TEST_LAB = f"""from comm import create_comm
 from ipywidgets import IntSlider
 blob = create_comm(target_name="trainlab.test.blob")
-blob.on_msg(lambda msg: blob.send({"blob": True}, buffers=[bytes(msg["content"]["data"]["size"])]))
-IntSlider(value=7, description="seven")"""
+blob.on_msg(lambda msg: blob.send({{"blob": True}}, buffers=[bytes(msg["content"]["data"]["size"])]))
+def fail(msg):
+    raise ValueError({SECRET!r})
+create_comm(target_name="trainlab.test.fail").on_msg(fail)
+slider = IntSlider(value=7, description="seven")
+slider.observe(lambda change: 1 / 0, "value")
+slider"""
 
 
 @pytest.fixture(scope="module")
 def blob_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("blob")
-    with live_server(folder / "serve.log", "--pool-size=0", labs=tiny_labs(folder / "labs", code=BLOB_LAB)) as server:
+    with live_server(folder / "serve.log", "--pool-size=0", labs=tiny_labs(folder / "labs", code=TEST_LAB)) as server:
         yield server
 
 
@@ -213,6 +222,50 @@ def test_a_visitor_cannot_open_websockets_until_the_server_runs_out_of_sockets(b
     assert other_page == 200, "another visitor's page must still open"
     assert sockets[:MAX_SOCKETS_PER_KERNEL] == [101] * MAX_SOCKETS_PER_KERNEL
     assert set(sockets[MAX_SOCKETS_PER_KERNEL:]) == {429}
+
+
+# -- tracebacks ----------------------------------------------------------------------------------
+
+
+def test_an_error_in_a_comm_handler_reaches_the_page_as_one_sentence_and_the_log_in_full(blob_server):
+    kernel_id = blob_server.open_page("a.ipynb")
+
+    async def provoke() -> list[dict]:
+        """Make both handlers raise; every iopub message the page gets within 8 s."""
+        connection = await websocket_connect(blob_server.channels_url(kernel_id), subprotocols=[V1])
+        await connection.write_message(v1_frame(message("comm_info_request", {})), binary=True)
+        while (reply := read_v1_frame(await connection.read_message()))["header"]["msg_type"] != "comm_info_reply":
+            pass
+        provocations = {"trainlab.test.fail": {}, "jupyter.widget": {"method": "update", "state": {"value": 3},
+                                                                     "buffer_paths": []}}
+        for comm_id, info in reply["content"]["comms"].items():
+            if info["target_name"] in provocations:
+                data = provocations[info["target_name"]]
+                await connection.write_message(v1_frame(message("comm_msg", {"comm_id": comm_id, "data": data})),
+                                               binary=True)
+        received = []
+        while True:
+            try:
+                frame = await asyncio.wait_for(connection.read_message(), 8)
+            except asyncio.TimeoutError:
+                break
+            received.append(read_v1_frame(frame))
+        connection.close()
+        return [m for m in received if m["channel"] == "iopub"]
+
+    received = run_async(provoke())
+    stderr = [m["content"]["text"] for m in received if m["header"]["msg_type"] == "stream"
+              and m["content"]["name"] == "stderr"]
+    errors = [m["content"] for m in received if m["header"]["msg_type"] == "error"]
+    assert stderr and set(stderr) == {HIDDEN_ERROR + "\n"}, "the raw comm's exception is printed on stderr"
+    assert errors and all(e["traceback"] == [HIDDEN_ERROR] and e["evalue"] == HIDDEN_ERROR for e in errors), (
+        "the slider's observer's exception is an error message")
+    shown = json.dumps([m["content"] for m in received])
+    for leak in (SECRET, "Traceback", "ZeroDivisionError", "site-packages"):
+        assert leak not in shown
+    log = blob_server.output()
+    assert SECRET in log and "ZeroDivisionError" in log and f"Kernel {kernel_id} (hidden from its page)" in log
+    assert "\x1b[0;31mZeroDivisionError" not in log, "the log gets the traceback without terminal colours"
 
 
 # -- the page ------------------------------------------------------------------------------------

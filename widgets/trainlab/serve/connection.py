@@ -13,16 +13,23 @@ visitor can send and against what a kernel sends a page.
   small frame froze the server the same way. A malformed frame is dropped with a log line.
 - What the server holds for one socket is bounded: tornado buffers every message for a page that
   does not read them, with no limit; past `write_buffer_limit` the socket is closed.
+- Python tracebacks do not reach the page: an iopub `stream` on stderr (the kernel prints an
+  exception in a comm handler there) and an `error` message (an exception in a widget's observer)
+  go out as HIDDEN_ERROR, the original is logged on the server. Voila's show_tracebacks=False
+  covers only the cells it runs; jupyter_server's allow_tracebacks=False is left alone: its
+  _on_error reads traceback_replacement_message from the kernel's own manager, which has none.
 - At most MAX_SOCKETS_PER_KERNEL websockets to one kernel: each costs the server four ZMQ sockets
   of the 1023 its ZMQ context allows, and 300 to one kernel left none for anyone else's page.
 """
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections import defaultdict
 from typing import Any, ClassVar
 
+from jupyter_client.session import DELIM
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado import web
 from tornado.iostream import StreamBufferFullError
@@ -34,6 +41,9 @@ MESSAGE_PARTS = 4  # header, parent header, metadata, content; binary buffers fo
 MAX_BUFFERS = 1024  # binary buffers of one message from a page; widgets send a few
 MB = 1024 * 1024
 MAX_SOCKETS_PER_KERNEL = 4  # kernel websockets open at once to one kernel; a page uses one
+HIDDEN_ERROR = "The lab hit an error; details are in the server log."
+LOGGED_ERROR_CHARS = 4000  # of a hidden error's text, in the server log
+TERMINAL_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours a traceback for a terminal
 
 
 def v1_frame_problem(frame: bytes | str) -> str | None:
@@ -145,3 +155,30 @@ class TrainlabKernelConnection(ZMQChannelsWebsocketConnection):
             self.log.warning("Dropped a malformed message from the page of kernel %s: %s", self.kernel_id, problem)
             return
         super().handle_incoming_message(incoming_msg)
+
+    def handle_outgoing_message(self, stream: Any, outgoing_msg: list[Any]) -> None:
+        channel = stream if isinstance(stream, str) else getattr(stream, "channel", None)
+        if channel == "iopub":
+            outgoing_msg = self._without_tracebacks(outgoing_msg)
+        super().handle_outgoing_message(stream, outgoing_msg)
+
+    def _without_tracebacks(self, msg_list: list[Any]) -> list[Any]:
+        """The kernel's message `msg_list` (ZMQ parts) with stderr text and an error's traceback
+        replaced by HIDDEN_ERROR, the original logged. Its signature is not redone: on the v1
+        protocol nothing checks it past this point."""
+        identities, parts = self.session.feed_identities(msg_list)
+        msg_type = self.session.unpack(parts[1]).get("msg_type")
+        if msg_type not in ("stream", "error"):
+            return msg_list
+        content = self.session.unpack(parts[4])
+        if msg_type == "stream":
+            if content.get("name") != "stderr":
+                return msg_list
+            original = str(content.get("text", ""))
+            content["text"] = HIDDEN_ERROR + "\n"
+        else:
+            original = "\n".join(map(str, content.get("traceback") or [f"{content.get('ename')}: {content.get('evalue')}"]))
+            content.update(ename="Error", evalue=HIDDEN_ERROR, traceback=[HIDDEN_ERROR])
+        self.log.error("Kernel %s (hidden from its page):\n%s", self.kernel_id,
+                       TERMINAL_COLOURS.sub("", original)[:LOGGED_ERROR_CHARS])
+        return [*identities, DELIM, *parts[:4], self.session.pack(content), *parts[5:]]
