@@ -119,3 +119,22 @@ def test_culling_brings_the_kernels_back_to_the_pools_and_refills_a_pool_skipped
         used = server.output().count("Using pre-heated kernel")
         assert server.get("/voila/render/a.ipynb")[0] == 200
         assert server.output().count("Using pre-heated kernel") == used + 1, "the visit must get the refilled pool"
+
+
+@pytest.mark.browser
+def test_closing_a_tab_stops_its_kernel_at_once(tiny_server, browser):
+    """The page's unload beacon reaches the server (standalone Voila set no _xsrf cookie, and the
+    beacon was refused with 403 until voila.json turned the check off)."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(tiny_server.url + "/voila/render/a.ipynb")
+        page.get_by_text("answer 42").wait_for(timeout=120_000)
+        kernel_id = page.evaluate("() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+        wait_until(lambda: f"Connecting to kernel {kernel_id}" in tiny_server.output(), 60, "the page's websocket")
+        page.close(run_before_unload=True)
+        # Well before the grace for a vanished page (60 s): this is the beacon.
+        wait_until(lambda: f"Kernel shutdown: {kernel_id}" in tiny_server.output(), 20, "the kernel to stop")
+    finally:
+        context.close()
+    assert f"Stopping kernel {kernel_id}" not in tiny_server.output()
