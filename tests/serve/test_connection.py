@@ -94,8 +94,9 @@ def test_the_v1_protocol_carries_binary_buffers(blob_server):
         connection = await websocket_connect(blob_server.channels_url(kernel_id), subprotocols=[V1])
         comm_id = await blob_comm(connection, v1=True)
         await connection.write_message(v1_frame(ask_for_blob(comm_id)), binary=True)
-        while (reply := read_v1_frame(await asyncio.wait_for(connection.read_message(), 60)))["header"]["msg_type"] != "comm_msg":
-            pass
+        reply = {"header": {}}
+        while reply["header"].get("msg_type") != "comm_msg":
+            reply = read_v1_frame(await asyncio.wait_for(connection.read_message(), 60))
         connection.close()
         return reply
 

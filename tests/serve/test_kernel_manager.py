@@ -13,7 +13,7 @@ from tornado.websocket import websocket_connect
 
 from trainlab.serve.kernel_manager import BoundedBuffer, TrainlabKernelManager
 
-from tests.serve.live import V1, live_server, message, read_v1_frame, run_async as run, tiny_labs, v1_frame, wait_until
+from tests.serve.live import V1, live_server, message, read_v1_frame, run_async as run, tiny_labs, v1_frame
 
 
 def test_never_connected_kernel_gets_a_full_timeout_then_is_culled(monkeypatch):

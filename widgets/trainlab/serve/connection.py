@@ -114,6 +114,11 @@ class TrainlabKernelConnection(ZMQChannelsWebsocketConnection):
             self._forget()
             raise
 
+    def connect(self) -> Any:
+        # The socket's stream exists once the upgrade is done, which is before connect().
+        self.websocket_handler.ws_connection.stream.max_write_buffer_size = self.write_buffer_limit
+        return super().connect()
+
     def disconnect(self) -> None:
         self._forget()
         super().disconnect()
@@ -124,11 +129,6 @@ class TrainlabKernelConnection(ZMQChannelsWebsocketConnection):
             sockets.discard(self)
             if not sockets:
                 del self._sockets[self.kernel_id]
-
-    def connect(self) -> Any:
-        # The socket's stream exists once the upgrade is done, which is before connect().
-        self.websocket_handler.ws_connection.stream.max_write_buffer_size = self.write_buffer_limit
-        return super().connect()
 
     @property
     def write_message(self) -> Any:
