@@ -79,16 +79,19 @@ def test_binder_server_reads_the_voila_settings(tmp_path):
     env = {**os.environ, **{name: str(tmp_path / name) for name in
                             ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")}}
     env.pop("JUPYTER_CONFIG_PATH", None)
-    probe = ("import json; from jupyter_server.serverapp import ServerApp\n"
+    probe = ("import json, os; from jupyter_server.serverapp import ServerApp; from jupyter_core.paths import jupyter_path\n"
              "app = ServerApp(); app.load_config_file()\n"
-             "print(json.dumps({k: dict(app.config[k]) for k in "
-             "('ServerApp', 'VoilaConfiguration', 'MappingKernelManager')}, default=str))")
+             "found = [p for p in jupyter_path('voila', 'templates', 'trainlab') if os.path.isfile(p + '/index.html.j2')]\n"
+             "print(json.dumps({**{k: dict(app.config[k]) for k in "
+             "('ServerApp', 'VoilaConfiguration', 'MappingKernelManager')}, 'template_found': found}, default=str))")
     out = subprocess.run([str(start), sys.executable, "-c", probe], env=env, cwd=tmp_path,
                          capture_output=True, text=True, timeout=120, check=True).stdout
     config = json.loads(out.strip().splitlines()[-1])
     assert config["ServerApp"]["jpserver_extensions"]["voila.server_extension"] is True
     assert config["VoilaConfiguration"]["strip_sources"] is True
     assert config["VoilaConfiguration"]["show_tracebacks"] is False
+    assert config["VoilaConfiguration"]["template"] == "trainlab"
     culling = config["MappingKernelManager"]
     assert culling["cull_idle_timeout"] > 0 and culling["cull_interval"] > 0
     assert culling["cull_connected"] is False  # a student's open page keeps its kernel
+    assert config["template_found"], "the trainlab template is on the server's Jupyter path"

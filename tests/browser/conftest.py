@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -14,16 +13,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LABS  # noqa: F401 (CHROMIUM*: imported from here too)
-
-# Voila's page asks a CDN for an icon font; this machine (and a classroom behind a firewall)
-# cannot reach it. Those failures are the only console errors the tests forgive.
-OFFLINE_OK = ("https://cdn.jsdelivr.net/",)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.serve.live import free_port
 
 
 def _wait_until_warm(log: Path, proc: subprocess.Popen, timeout: float = 240.0, settle: float = 20.0) -> None:
@@ -68,7 +58,8 @@ def server() -> Iterator[str]:
 
 
 class Console:
-    """Console errors and page errors of one page, minus unreachable CDN fonts."""
+    """Console errors and page errors of one page (trainlab serve's pages load nothing from
+    another server, so none is forgiven)."""
 
     def __init__(self, page: Page) -> None:
         self.errors: list[str] = []
@@ -79,8 +70,6 @@ class Console:
         if message.type != "error":
             return
         url = (message.location or {}).get("url", "")
-        if url.startswith(OFFLINE_OK):
-            return
         self.errors.append(f"console: {message.text} ({url})")
 
 
