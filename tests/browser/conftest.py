@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page
+from playwright.sync_api import Browser, Page
 
-from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LABS  # noqa: F401 (CHROMIUM*: imported from here too)
-from tests.serve.live import free_port
+from labdriver.chromium import free_port
+from labdriver.console import Console
+from tests.conftest import ARTIFACTS, LABS
 
 
 def _wait_until_warm(log: Path, proc: subprocess.Popen, timeout: float = 240.0, settle: float = 20.0) -> None:
@@ -55,22 +56,6 @@ def server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
         proc.terminate()
         proc.wait(20)
-
-
-class Console:
-    """Console errors and page errors of one page (trainlab serve's pages load nothing from
-    another server, so none is forgiven)."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        page.on("console", self._message)
-        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-
-    def _message(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        url = (message.location or {}).get("url", "")
-        self.errors.append(f"console: {message.text} ({url})")
 
 
 @pytest.fixture

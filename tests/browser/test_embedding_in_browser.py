@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import Console, screenshot
-from tests.browser.lab_page import choose, set_slider, settled_signature, wait_for_change, wait_for_drawn, wait_for_figure
+from labdriver.console import Console
+from tests.browser.conftest import screenshot
+from labdriver.lab_page import choose, set_slider, settled_signature, wait_for_change, wait_for_drawn, wait_for_figure
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser

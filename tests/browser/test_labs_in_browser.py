@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.conftest import ARTIFACTS
-from tests.browser.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, TRAINING, choose, last_loss_step, loss_points,
+from labdriver.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, TRAINING, choose, last_loss_step, loss_points,
                                     progress_text, set_int, set_slider, settled_signature, signature, status_text, wait_for_change,
                                     wait_for_dashboard, wait_for_drawn, wait_for_figure)
 

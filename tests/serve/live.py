@@ -28,18 +28,14 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from tornado.websocket import websocket_connect
 
+from labdriver.chromium import free_port
+
 T = TypeVar("T")
 MB = 1024 * 1024
 # What the server's own memory may gain during an attack: the 64 MB it may hold for a page that
 # does not read, 16 queued messages from the kernel (5 MB each in the tests), and copies in flight.
 RSS_TOLERANCE = 200 * MB
 V1 = "v1.kernel.websocket.jupyter.org"  # the kernel websocket protocol of JupyterLab 4 and Voila 0.5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _cmdline(pid: int) -> str:

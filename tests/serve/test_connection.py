@@ -276,7 +276,7 @@ def test_an_error_in_a_comm_handler_reaches_the_page_as_one_sentence_and_the_log
 def test_the_voila_page_speaks_the_v1_protocol(blob_server, browser):
     """Voila's own page asks for v1, so refusing the old protocol costs it nothing: its slider
     draws, which takes the page's kernel websocket."""
-    from tests.browser.conftest import Console
+    from labdriver.console import Console
 
     refusals = blob_server.output().count("Refused a kernel websocket")
     context = browser.new_context()

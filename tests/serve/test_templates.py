@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import Console
+from labdriver.console import Console
 
 EXTERNAL = re.compile(r"""(?:src|href)=["']?(?:https?:)?//""")
 

@@ -3,8 +3,6 @@ embedding options (controls, locked, compact) of InitExplorer, OptimizerRace and
 
 from __future__ import annotations
 
-import html
-import re
 
 import ipywidgets as widgets
 import pytest
