@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from playwright.sync_api import Page
 
 from labdriver.console import Console
