@@ -131,23 +131,22 @@ def loss_ceiling(runs: list[Run], chance: float) -> float:
 
 
 def _clip_losses(data: list[dict[str, Any]], top: float) -> list[dict[str, Any]]:
-    """Clip every loss curve at `top` (in place) and mark where a run's train or validation loss
-    first went over, with the value it reached; returns the markers."""
-    markers = []
+    """Clip every loss curve at `top` (in place) and mark, once per run, where its loss first
+    went over and the highest value it reached; the markers stack so that none hides another."""
+    clipped: dict[str, tuple[float, float, str]] = {}  # run label -> (first step over, peak, colour)
     for trace in data:
         ys = trace.get("y") or []
         over = [i for i, v in enumerate(ys) if v is not None and v > top] if trace.get("yaxis", "y") == "y" else []
         if not over:
             continue
         trace["y"] = [top if v is not None and v > top else v for v in ys]
-        if trace.get("meta") == "raw":
-            continue  # the faint per-step curve is clipped; the smoothed one carries the marker
-        what = "val" if trace["name"] == "val loss" else "train"
-        peak = max(ys[i] for i in over)
-        markers.append({"text": f"▲ {trace['legendgroup']}: {what} loss up to {peak:.3g}", "x": trace["x"][over[0]],
-                        "y": top, "xref": "x", "yref": "y", "showarrow": False, "yanchor": "top", "xanchor": "left",
-                        "font": {"size": 10, "color": trace["line"]["color"]}})
-    return markers
+        label, peak = trace["legendgroup"], max(ys[i] for i in over)
+        first, highest, _ = clipped.get(label, (math.inf, -math.inf, ""))
+        clipped[label] = (min(first, trace["x"][over[0]]), max(highest, peak), trace["line"]["color"])
+    return [{"text": f"▲ {label}: loss up to {peak:.3g}", "x": step, "y": top, "xref": "x", "yref": "y",
+             "yshift": -14 * i, "showarrow": False, "yanchor": "top", "xanchor": "left",
+             "font": {"size": 10, "color": colour}}
+            for i, (label, (step, peak, colour)) in enumerate(clipped.items())]
 
 
 def _panels(record: Record) -> list[Panel]:

@@ -16,6 +16,11 @@ from collections.abc import Callable
 
 from trainlab.ui.kit.main_thread import kernel_loop
 
+# Between two ticks the loop first runs everything else that is ready. With call_soon a tick and
+# one step of the kernel's message handling took turns, and handling a click takes many steps
+# (ipykernel 7 passes it from its shell thread and through several awaits): a Stop click waited
+# one tick per step, 21 s in a lecture case. A short timer lets those steps all run first.
+YIELD_SECONDS = 0.003
 
 class ChunkRunner:
     """Calls tick() until it returns False. tick must handle its own errors."""
@@ -24,7 +29,7 @@ class ChunkRunner:
         self._tick = tick
         self._active = False
         self._thread: threading.Thread | None = None
-        self._handle: asyncio.Handle | None = None  # the next tick scheduled on the kernel's loop
+        self._handle: asyncio.TimerHandle | None = None  # the next tick scheduled on the kernel's loop
 
     @property
     def active(self) -> bool:
@@ -37,7 +42,7 @@ class ChunkRunner:
         loop = kernel_loop()
         if loop is not None:
             self._thread = None
-            self._handle = loop.call_soon(self._on_loop, loop)
+            self._handle = loop.call_later(YIELD_SECONDS, self._on_loop, loop)
         else:
             self._thread = threading.Thread(target=self._drain, name="trainlab-training", daemon=True)
             self._thread.start()
@@ -73,7 +78,7 @@ class ChunkRunner:
     def _on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._handle = None
         if self._active and self._step():
-            self._handle = loop.call_soon(self._on_loop, loop)
+            self._handle = loop.call_later(YIELD_SECONDS, self._on_loop, loop)
 
     def _drain(self) -> None:
         while self._active and self._step():
