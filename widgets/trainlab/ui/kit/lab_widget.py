@@ -31,7 +31,8 @@ from trainlab.ui.kit.embedding import Embedding
 from trainlab.ui.kit.hold import Hold
 from trainlab.ui.kit.main_thread import MainThread
 from trainlab.ui.kit.share_link import ShareLink
-from trainlab.ui.kit.state import Parser, from_query, parse_choice, parse_state, short_state, to_query
+from trainlab.ui.kit.state import (KNOWN_SHOWN, Parser, from_query, parse_choice, parse_state, short_state,
+                                   to_query)
 from trainlab.ui.kit.status import Notice, StatusBar
 from trainlab.ui.kit.worker import Job, Worker
 
@@ -128,8 +129,10 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
         self.settings: S = initial if initial is not None else model.defaults()
         unknown = [name for name in (settings or {}) if name not in model.parsers()]
         if unknown:
+            known = list(model.parsers())
+            listed = ", ".join(known[:KNOWN_SHOWN]) + (", ..." if len(known) > KNOWN_SHOWN else "")
             raise TypeError(f"{type(self).__name__} got unknown setting{'s' if len(unknown) > 1 else ''} "
-                            f"{', '.join(map(repr, unknown))}; known: {', '.join(model.parsers())}")
+                            f"{', '.join(map(repr, unknown))}; known: {listed}")
         if preset is not None and preset not in self._presets:
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(self._presets)}")
         problems = self._change(dict(settings or {}), preset=preset, start=False)
