@@ -7,9 +7,16 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from labdriver.lab_page import (
+    choose,
+    set_slider,
+    settled_signature,
+    signature,
+    wait_for_change,
+    wait_for_drawn,
+    wait_for_figure,
+)
 from tests.browser.conftest import screenshot
-from tests.browser.lab_page import (choose, set_slider, settled_signature, signature, wait_for_change, wait_for_drawn,
-                                    wait_for_figure)
 from tests.browser.pixels import coloured_share
 from tests.conftest import ARTIFACTS
 

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from trainlab import OptimizerRace
-from trainlab.compute.optim.race import Race
 from trainlab.compute.optim.spec import OptimizerSpec
 from trainlab.export import RaceExport
 from trainlab.export.race import race_page

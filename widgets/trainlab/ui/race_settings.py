@@ -87,8 +87,10 @@ class RaceModel:
             "steps": parse_int, "noise": parse_float, "seed": parse_int, "start": _parse_point,
             "schedule": parse_choice(RACE_SCHEDULES), "optimizers": _parse_optimizers,
             "view": parse_choice(VIEWS), "state_of": parse_choice(list(OPTIMIZERS))}
-        for name, info in OPTIMIZERS.items():
-            parsers |= {f"{name}.{hyper}": parse_float for hyper in info.hyperparameters}
+        # Every optimizer with every hyperparameter: one an optimizer does not take (adam.momentum)
+        # is then refused with the reason, not called an unknown setting.
+        for name in OPTIMIZERS:
+            parsers |= {f"{name}.{hyper}": parse_float for hyper in HYPERPARAMETERS}
         return parsers
 
     def flat(self, view: RaceView) -> dict[str, Any]:

@@ -114,6 +114,8 @@ class NetworkSpec:
         whole_in("width", self.width, WIDTH_RANGE)
         whole_in("batch", self.batch, BATCH_RANGE)
         whole_in("seed", self.seed, SEED_RANGE)
+        if not isinstance(self.bias, bool):
+            raise SpecError("bias", f"must be True or False, not {self.bias!r}")
         if self.scheme.knob == "std":
             number_in("std", self.std, STD_RANGE)
         if self.scheme.knob == "gain" and self.gain is not None:

@@ -31,7 +31,8 @@ from trainlab.ui.kit.embedding import Embedding
 from trainlab.ui.kit.hold import Hold
 from trainlab.ui.kit.main_thread import MainThread
 from trainlab.ui.kit.share_link import ShareLink
-from trainlab.ui.kit.state import Parser, from_query, parse_choice, parse_state, short_state, to_query
+from trainlab.ui.kit.state import (KNOWN_SHOWN, Parser, from_query, parse_choice, parse_state, short_state,
+                                   to_query)
 from trainlab.ui.kit.status import Notice, StatusBar
 from trainlab.ui.kit.worker import Job, Worker
 
@@ -128,8 +129,10 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
         self.settings: S = initial if initial is not None else model.defaults()
         unknown = [name for name in (settings or {}) if name not in model.parsers()]
         if unknown:
+            known = list(model.parsers())
+            listed = ", ".join(known[:KNOWN_SHOWN]) + (", ..." if len(known) > KNOWN_SHOWN else "")
             raise TypeError(f"{type(self).__name__} got unknown setting{'s' if len(unknown) > 1 else ''} "
-                            f"{', '.join(map(repr, unknown))}; known: {', '.join(model.parsers())}")
+                            f"{', '.join(map(repr, unknown))}; known: {listed}")
         if preset is not None and preset not in self._presets:
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(self._presets)}")
         problems = self._change(dict(settings or {}), preset=preset, start=False)
@@ -331,15 +334,30 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
         return f"{label}: {self._presets[label].lesson}"
 
     def _control_changed(self, name: str, value: Any) -> None:
-        control = self._controls[name]
-        # A control that does not apply (hidden) changes nothing: the page still sends back the
-        # value a slider snapped to (a hidden condition slider's 25 as 25.12 was "refused" on
-        # Rosenbrock, with an error notice nobody had caused).
-        if self._hold.active or (control.shown is not None and not control.shown(self.settings)):
+        if self._hold.active or self._is_echo(name, value):
             return
         self._notes["input"] = []
-        self._change({name: control.from_widget(value)}, control=name)
+        self._change({name: self._controls[name].from_widget(value)}, control=name)
         self._show_status()
+
+    def _is_echo(self, name: str, value: Any) -> bool:
+        """Whether a control's change is the page's, not the student's: a slider that rounds the
+        value it was given to its step sends the rounded value back (a momentum of 0.9 came back
+        as 0.9000000000000001), and a control hidden because it does not apply to the settings
+        (Adam's momentum) cannot be moved by anyone."""
+        control = self._controls[name]
+        if control.shown is not None and not control.shown(self.settings):
+            return True
+        values = self._model.control_values(self.settings)
+        if name not in values:
+            return False
+        shown = control.to_widget(values[name])
+        widget = control.widget
+        if isinstance(widget, widgets.FloatLogSlider) and shown and value and shown > 0 and value > 0:
+            return abs(math.log(value, widget.base) - math.log(shown, widget.base)) <= widget.step / 2 + 1e-12
+        if isinstance(widget, (widgets.FloatSlider, widgets.IntSlider)):
+            return abs(value - shown) <= widget.step / 2 + 1e-12
+        return value == shown
 
     def _preset_chosen(self, change: dict) -> None:
         if self._hold.active or change["new"] == CUSTOM:

@@ -1,5 +1,6 @@
 // trainlab's status bar: what is drawn, what is being computed (with a spinner, the time it has
-// taken so far and a cancel button), the notices, and a message when the kernel is gone.
+// taken so far and a cancel button), the notices, and a message when the kernel is gone: dead,
+// or restarted by the server (a restarted kernel has none of the page's widgets), or out of reach.
 //
 // The elapsed time is counted here, in the browser, so that a long computation needs no message
 // from the kernel to show that it is alive. The kernel's state comes from the page's widget
@@ -29,19 +30,24 @@ function watchKernel(model, el) {
   banner.style.display = "none";
   el.prepend(banner);
   let timer = null;
+  let ended = false; // the kernel died or restarted: its widgets are gone until the page reloads
+  const show = () => {
+    banner.style.display = "";
+    el.classList.add("trainlab-disconnected");
+  };
   const check = () => {
-    const gone = kernel.status === "dead" || kernel.connectionStatus === "disconnected" ||
-      kernel.connectionStatus === "connecting";
-    if (!gone) {
+    ended = ended || ["dead", "restarting", "autorestarting", "terminating"].includes(kernel.status);
+    const away = kernel.connectionStatus === "disconnected" || kernel.connectionStatus === "connecting";
+    if (ended) {
+      clearTimeout(timer);
+      show();
+    } else if (!away) {
       clearTimeout(timer);
       timer = null;
       banner.style.display = "none";
       el.classList.remove("trainlab-disconnected");
     } else if (timer === null) {
-      timer = setTimeout(() => {
-        banner.style.display = "";
-        el.classList.add("trainlab-disconnected");
-      }, kernel.status === "dead" ? 0 : LOST_AFTER_MS);
+      timer = setTimeout(show, LOST_AFTER_MS); // a reconnect within it keeps the page as it is
     }
   };
   kernel.statusChanged.connect(check);
