@@ -18,8 +18,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
-from tests.browser.lab_page import SIGNATURE_JS, choose, wait_for_change, wait_for_drawn, wait_for_figure  # noqa: E402
+from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from labdriver.lab_page import SIGNATURE_JS, choose, wait_for_change, wait_for_drawn, wait_for_figure  # noqa: E402
 
 LAB = "02_weight_initialization.ipynb"
 

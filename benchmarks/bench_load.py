@@ -37,8 +37,9 @@ from playwright.async_api import Browser, Error as PlaywrightError, async_playwr
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.bench_browser import pct, wait_for_port  # noqa: E402
 from benchmarks.bench_kernel_memory import process_tree, tree_rss_mb  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Console, free_port  # noqa: E402
-from tests.browser.lab_page import PLOT, SIGNATURE_JS  # noqa: E402
+from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from labdriver.console import Console  # noqa: E402
+from labdriver.lab_page import PLOT, SIGNATURE_JS  # noqa: E402
 
 LAB = "02_weight_initialization.ipynb"
 FULL_TITLE = "server is full"

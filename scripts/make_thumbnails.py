@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
-from tests.browser.lab_page import TRAINING, choose, settled_signature, wait_for_change, wait_for_dashboard, wait_for_figure  # noqa: E402
+from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from labdriver.lab_page import TRAINING, choose, settled_signature, wait_for_change, wait_for_dashboard, wait_for_figure  # noqa: E402
 
 LABS = ROOT / "labs"
 OUT = LABS / "images" / "thumbs"

@@ -1,5 +1,6 @@
 """Keep Jupyter, IPython and Chromium state of a test run out of the home directory; the one
-headless Chromium of a test session (Playwright's sync API allows one per process)."""
+headless Chromium of a test session (Playwright's sync API allows one per process), started only
+by the tests that ask for it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+
+from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS = ROOT / "labs"
@@ -21,13 +23,13 @@ for name, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data")
     os.environ[name] = str(_home / sub)
 os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
 
-CHROMIUM = os.environ.get("TRAINLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def browser() -> Iterator[object]:
+    # Imported here, not at the top: the compute and ui tests run without the browser extra.
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b

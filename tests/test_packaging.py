@@ -79,16 +79,44 @@ def test_binder_server_reads_the_voila_settings(tmp_path):
     env = {**os.environ, **{name: str(tmp_path / name) for name in
                             ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")}}
     env.pop("JUPYTER_CONFIG_PATH", None)
-    probe = ("import json; from jupyter_server.serverapp import ServerApp\n"
+    probe = ("import json, os; from jupyter_server.serverapp import ServerApp; from jupyter_core.paths import jupyter_path\n"
              "app = ServerApp(); app.load_config_file()\n"
-             "print(json.dumps({k: dict(app.config[k]) for k in "
-             "('ServerApp', 'VoilaConfiguration', 'MappingKernelManager')}, default=str))")
+             "found = [p for p in jupyter_path('voila', 'templates', 'trainlab') if os.path.isfile(p + '/index.html.j2')]\n"
+             "print(json.dumps({**{k: dict(app.config[k]) for k in "
+             "('ServerApp', 'VoilaConfiguration', 'MappingKernelManager')}, 'template_found': found}, default=str))")
     out = subprocess.run([str(start), sys.executable, "-c", probe], env=env, cwd=tmp_path,
                          capture_output=True, text=True, timeout=120, check=True).stdout
     config = json.loads(out.strip().splitlines()[-1])
     assert config["ServerApp"]["jpserver_extensions"]["voila.server_extension"] is True
     assert config["VoilaConfiguration"]["strip_sources"] is True
     assert config["VoilaConfiguration"]["show_tracebacks"] is False
+    assert config["VoilaConfiguration"]["template"] == "trainlab"
     culling = config["MappingKernelManager"]
     assert culling["cull_idle_timeout"] > 0 and culling["cull_interval"] > 0
     assert culling["cull_connected"] is False  # a student's open page keeps its kernel
+    assert config["template_found"], "the trainlab template is on the server's Jupyter path"
+
+
+def test_compute_and_ui_tests_need_no_browser_extra():
+    """The root conftest imports no Playwright: with it missing, the compute and ui tests are
+    still collected (only the browser tests need the browser extra)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; sys.modules['playwright'] = None; import pytest; "
+             "sys.exit(pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider', 'tests/compute', 'tests/ui']))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_every_test_that_opens_chromium_carries_the_browser_mark():
+    import ast
+
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        tree = ast.parse(path.read_text())
+        marked_module = "pytest.mark.browser" in path.read_text().split("def test", 1)[0]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                uses_browser = any(a.arg in ("browser", "page") for a in node.args.args)
+                marked = marked_module or any("browser" in ast.unparse(d) for d in node.decorator_list)
+                assert marked or not uses_browser, f"{path.name}::{node.name} opens Chromium without the mark"

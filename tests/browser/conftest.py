@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -11,19 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page
+from playwright.sync_api import Browser, Page
 
-from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LABS  # noqa: F401 (CHROMIUM*: imported from here too)
-
-# Voila's page asks a CDN for an icon font; this machine (and a classroom behind a firewall)
-# cannot reach it. Those failures are the only console errors the tests forgive.
-OFFLINE_OK = ("https://cdn.jsdelivr.net/",)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from labdriver.chromium import free_port
+from labdriver.console import Console
+from tests.conftest import ARTIFACTS, LABS
 
 
 def _wait_until_warm(log: Path, proc: subprocess.Popen, timeout: float = 240.0, settle: float = 20.0) -> None:
@@ -65,23 +56,6 @@ def server() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
         proc.terminate()
         proc.wait(20)
-
-
-class Console:
-    """Console errors and page errors of one page, minus unreachable CDN fonts."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        page.on("console", self._message)
-        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-
-    def _message(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        url = (message.location or {}).get("url", "")
-        if url.startswith(OFFLINE_OK):
-            return
-        self.errors.append(f"console: {message.text} ({url})")
 
 
 @pytest.fixture

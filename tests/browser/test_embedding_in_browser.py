@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.conftest import Console, screenshot
-from tests.browser.lab_page import choose, set_slider, settled_signature, wait_for_change, wait_for_drawn, wait_for_figure
+from labdriver.console import Console
+from tests.browser.conftest import screenshot
+from labdriver.lab_page import choose, set_slider, settled_signature, wait_for_change, wait_for_drawn, wait_for_figure
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -62,7 +63,7 @@ def test_a_bad_link_opens_the_lab_with_a_notice(server, page):
     notices = pg.locator(".trainlab-notice-warning")
     notices.first.wait_for(timeout=30_000)
     text = " ".join(notices.all_inner_texts())
-    assert "Link:" in text and "activation: must be one of" in text and "'colour'" in text and "depth='many'" in text
+    assert "Link:" in text and "activation='softmax': must be one of" in text and "'colour'" in text and "depth='many'" in text
     assert _select_value(pg, "activation") == "tanh", "a bad value leaves the setting as it was"
     screenshot(pg, "bad-link-notice")
     assert console.errors == []

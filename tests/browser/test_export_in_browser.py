@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from playwright.sync_api import Page
 
-from tests.browser.conftest import Console, screenshot
+from labdriver.console import Console
+from tests.browser.conftest import screenshot
 from trainlab.cli import main
 
 PLOT = ".js-plotly-plot"
@@ -19,6 +22,8 @@ SIGNATURE_JS = """() => {
   return data + '#' + paths.join('|');
 }"""
 TITLE_JS = "() => document.querySelector('.js-plotly-plot .gtitle').textContent"
+
+pytestmark = pytest.mark.browser
 
 
 def _open(page: Page, path: Path) -> list[str]:

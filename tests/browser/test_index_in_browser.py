@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import screenshot
-from tests.browser.lab_page import PLOT
+from labdriver.lab_page import PLOT
 from tests.conftest import ARTIFACTS, LABS
 
 pytestmark = pytest.mark.browser

@@ -3,8 +3,6 @@ embedding options (controls, locked, compact) of InitExplorer, OptimizerRace and
 
 from __future__ import annotations
 
-import html
-import re
 
 import ipywidgets as widgets
 import pytest
@@ -330,3 +328,30 @@ def test_a_widget_follows_the_page_query_only_when_asked():
     settle(w)
     assert w.state()["activation"] == "relu"
     assert any("colour" in text for text in warnings_shown(w))
+
+
+# -- the page's own echoes are not the student's changes -----------------------------------
+def test_a_slider_rounding_its_value_is_not_a_change():
+    """A slider sends back its value rounded to its step (0.9 came back as 0.9000000000000001):
+    that is no change of setting, no recomputation, no leaving the lecture case."""
+    e = InitExplorer(preset="tanh, std 0.01", **SMALL)
+    settle(e)
+    revision = e.histograms.revision
+    e.fields["std"].value = 0.01 * (1 + 1e-12)
+    settle(e)
+    assert e.histograms.revision == revision and e.preset.value == "tanh, std 0.01"
+    assert e.settings.std == 0.01
+
+
+def test_a_hidden_control_cannot_refuse_anything():
+    """Adam's (hidden) momentum slider echoing its value must not block Train (it did)."""
+    dash = dashboard(optimizer="adam")
+    assert dash.fields["momentum"].layout.display == "none"
+    dash.fields["momentum"].value = 0.9000000000000001
+    assert dash.refused == {} and not notices_of(dash, "error")
+    dash.train()
+    assert dash.wait(120) and dash.trainer is not None
+
+
+def notices_of(widget, level: str) -> list[str]:
+    return [text for lvl, text in widget.status.notices if lvl == level]

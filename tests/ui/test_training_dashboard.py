@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
 import time
@@ -201,3 +200,59 @@ def test_redraws_are_capped_while_training():
     assert records > 100
     # At most UI_HZ redraws a second, plus the first record's and the final one.
     assert redraws <= 4.0 * seconds + 3 and redraws < records
+
+
+# -- a lecture case of several runs: Stop, Resume, Reset, a new case -------------------------
+CASE = "learning rates: the four curves"
+
+
+def _stop_during_run(dash: TrainingDashboard, run: int) -> None:
+    """Train until the case's `run`-th run has taken a few records, then stop."""
+    dash.train()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        t = dash.trainer
+        if len(dash.history.runs) == run - 1 and t is not None and len(t.records) >= 2:
+            break
+        time.sleep(0.02)
+    dash.stop()
+    assert dash.wait(60)
+
+
+def test_stop_in_a_case_stops_now_and_resume_goes_on_with_the_same_run_then_the_rest():
+    dash = TrainingDashboard(preset=CASE, width=64, depth=2, steps=2000)
+    _stop_during_run(dash, 2)
+    stopped, step = dash.trainer, dash.trainer.step
+    assert len(dash.history.runs) == 1 and not stopped.finished
+    time.sleep(0.5)
+    assert dash.trainer.step == step, "nothing trains after Stop"
+    assert dash.train_button.description == "▶ Resume" and dash.preset.value == CASE
+    assert "run 2 of 4" in dash.status.text or dash.status.busy == ""
+    dash.train()  # Resume: the stopped run, then runs 3 and 4
+    assert dash.wait(600)
+    labels = [run.label for run in dash.history.runs]
+    assert len(labels) == 3 and len(set(labels)) == 3, labels
+    assert dash.trainer is not stopped or dash.trainer.step == 2000
+    assert [r.config.optimizer.lr for r in dash.history.runs] + [dash.trainer.config.optimizer.lr] == \
+        pytest.approx([0.3, 0.05, 1e-5, 1e-3])
+    assert dash.train_button.description == "▶ Train"
+
+
+def test_a_new_case_or_reset_clears_what_the_stopped_case_had_left():
+    dash = TrainingDashboard(preset=CASE, width=64, depth=2, steps=2000)
+    _stop_during_run(dash, 2)
+    dash.preset.value = "first loss = log 10"
+    assert dash.trainer is None and dash.history.runs == [] and dash._queue == []
+    assert dash.train_button.description == "▶ Train"
+    assert "removed" in notices(dash, "info")
+    dash.preset.value = CASE
+    _stop_during_run(dash, 1)
+    dash.reset()
+    assert dash.trainer is None and dash._queue == [] and dash.train_button.description == "▶ Train"
+
+
+def test_clear_runs_then_a_new_case_says_train_not_resume():
+    dash = trained(TrainingDashboard(width=64, depth=2, steps=40))
+    dash.clear_history()
+    dash.preset.value = CASE
+    assert dash.train_button.description == "▶ Train"

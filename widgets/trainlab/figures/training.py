@@ -11,8 +11,13 @@ from trainlab.compute.train.history import Run
 from trainlab.compute.train.trainer import Record, smoothed
 from trainlab.figures.explorer import FONT, Panel, animated_grid_figure, grid_figure, grid_parts, short_number, shown_layers
 
-# Okabe-Ito: told apart with every common colour-vision deficiency. Run i keeps colour i.
-RUN_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
+# Okabe-Ito, then Tol's muted colours: twelve that stay apart with the common colour-vision
+# deficiencies. Run i keeps colour i; a 13th run on takes a dotted line in a colour used before.
+RUN_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442",
+               "#882255", "#44AA99", "#999933", "#AA4499"]
+# A run whose loss goes this far above its start (the trainer's divergence rule) is drawn clipped
+# at the top of the loss axis, with a marker, instead of rescaling the axis for every other run.
+EXPLODED_FACTOR = 4.0
 MAX_CURVE_POINTS = 800  # per-step curves are thinned to this many points before they are sent
 MAX_FRAMES = 40  # histogram frames kept for scrubbing through a run
 _BASE_LAYOUT = {"font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white"}
@@ -20,6 +25,10 @@ _BASE_LAYOUT = {"font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white"}
 
 def run_colour(index: int) -> str:
     return RUN_COLOURS[index % len(RUN_COLOURS)]
+
+
+def run_dash(index: int) -> str:
+    return "solid" if index < len(RUN_COLOURS) else "dot"
 
 
 def _thin(xs: list[int], ys: list[float]) -> tuple[list[int], list[float | None]]:
@@ -34,15 +43,18 @@ def _finite(value: float) -> float | None:
     return round(value, 6) if math.isfinite(value) else None
 
 
-def _run_traces(run: Run, colour: str, current: bool, show_legend: bool) -> list[dict[str, Any]]:
+def _run_traces(run: Run, index: int, current: bool, show_legend: bool) -> list[dict[str, Any]]:
     steps = list(range(len(run.train_loss)))
-    group = {"legendgroup": run.label, "line": {"color": colour, "width": 2.4 if current else 1.6}}
+    colour = run_colour(index)
+    group = {"legendgroup": run.label, "line": {"color": colour, "width": 2.4 if current else 1.6,
+                                                "dash": run_dash(index)}}
     traces = []
     if current:
         x, y = _thin(steps, run.train_loss)
         traces.append({"type": "scatter", "mode": "lines", "x": x, "y": y, "name": "minibatch loss",
                        "showlegend": False, "opacity": 0.25, "legendgroup": run.label,
-                       "line": {"color": colour, "width": 1}, "hovertemplate": "step %{x}: %{y:.3f}<extra>raw</extra>"})
+                       "line": {"color": colour, "width": 1}, "meta": "raw",
+                       "hovertemplate": "step %{x}: %{y:.3f}<extra>raw</extra>"})
     x, y = _thin(steps, smoothed(run.train_loss))
     traces.append({"type": "scatter", "mode": "lines", "x": x, "y": y, "name": run.label, "showlegend": show_legend,
                    **group, "hovertemplate": "step %{x}: train %{y:.3f}<extra>" + run.label + "</extra>"})
@@ -68,14 +80,13 @@ def curves_figure(runs: list[Run], current: Run | None, classes: int, steps: int
     """Loss (smoothed train solid, validation dashed), accuracy (train solid, validation dashed)
     and learning rate, for every earlier run and the current one (drawn last, on top)."""
     data: list[dict[str, Any]] = []
-    for index, run in enumerate(runs):
-        data += _run_traces(run, run_colour(index), current=False, show_legend=True)
-    if current is not None:
-        data += _run_traces(current, run_colour(len(runs)), current=True, show_legend=True)
+    shown = [*runs, *([current] if current else [])]
+    for index, run in enumerate(shown):
+        data += _run_traces(run, index, current=run is current, show_legend=True)
     chance = math.log(classes)
     # The axes span what has been trained (a long run's curve grows across the plot instead of
     # hugging the left edge); the planned number of steps until anything has.
-    trained = [len(run.train_loss) for run in [*runs, *([current] if current else [])]]
+    trained = [len(run.train_loss) for run in shown]
     longest = max(trained) if trained else steps
     shapes = [{"type": "line", "xref": "x", "yref": "y", "x0": 0, "x1": longest, "y0": chance, "y1": chance,
                "line": {"color": "#999", "width": 1, "dash": "dot"}}]
@@ -88,15 +99,12 @@ def curves_figure(runs: list[Run], current: Run | None, classes: int, steps: int
         annotations.append({"text": text, "xref": "x", "yref": "y domain", "x": step, "y": 1, "xanchor": "left",
                             "yanchor": "top", "showarrow": False, "font": {"size": 11, "color": "#c81e1e"}})
     axis = {"showgrid": True, "gridcolor": "#eee", "zeroline": False}
-    # A loss that blew up (a bad init, a spike) would flatten every other curve on a linear axis.
-    losses = [v for trace in data if trace.get("yaxis", "y") == "y" for v in trace["y"] if v is not None]
-    log_scale = bool(losses) and max(losses) > 10 * chance and min(losses) > 0
-    loss_axis = {"type": "log", "exponentformat": "power"} if log_scale else {"rangemode": "tozero"}
+    top = loss_ceiling(shown, chance)
+    annotations += _clip_losses(data, top)
     layout = {
         **_BASE_LAYOUT, "height": height, "margin": {"l": 55, "r": 15, "t": 34, "b": 40},
         "xaxis": {**axis, "domain": [0, 0.4], "title": {"text": "step"}, "range": [0, longest]},
-        "yaxis": {**axis, **loss_axis,
-                  "title": {"text": "loss (train solid, val dashed)" + (", log scale" if log_scale else "")}},
+        "yaxis": {**axis, "range": [0, top], "autorange": False, "title": {"text": "loss (train solid, val dashed)"}},
         "xaxis2": {**axis, "domain": [0.47, 0.76], "title": {"text": "step"}, "anchor": "y2", "range": [0, longest]},
         "yaxis2": {**axis, "anchor": "x2", "range": [0, 1.02], "tickformat": ".0%",
                    "title": {"text": "accuracy", "standoff": 2}},
@@ -108,6 +116,37 @@ def curves_figure(runs: list[Run], current: Run | None, classes: int, steps: int
         "uirevision": "curves",
     }
     return {"data": data, "layout": layout}
+
+
+def loss_ceiling(runs: list[Run], chance: float) -> float:
+    """The top of the loss axis: above every loss a run reached before exploding (a value over
+    EXPLODED_FACTOR times its start, or log C, whichever is larger), with a margin."""
+    kept = [chance]
+    for run in runs:
+        values = [v for v in (*smoothed(run.train_loss), *run.val_loss) if math.isfinite(v)]
+        start = next((v for v in run.train_loss if math.isfinite(v)), chance)
+        limit = EXPLODED_FACTOR * max(chance, start)
+        kept += [v for v in values if v <= limit]
+    return 1.08 * max(kept)
+
+
+def _clip_losses(data: list[dict[str, Any]], top: float) -> list[dict[str, Any]]:
+    """Clip every loss curve at `top` (in place) and mark, once per run, where its loss first
+    went over and the highest value it reached; the markers stack so that none hides another."""
+    clipped: dict[str, tuple[float, float, str]] = {}  # run label -> (first step over, peak, colour)
+    for trace in data:
+        ys = trace.get("y") or []
+        over = [i for i, v in enumerate(ys) if v is not None and v > top] if trace.get("yaxis", "y") == "y" else []
+        if not over:
+            continue
+        trace["y"] = [top if v is not None and v > top else v for v in ys]
+        label, peak = trace["legendgroup"], max(ys[i] for i in over)
+        first, highest, _ = clipped.get(label, (math.inf, -math.inf, ""))
+        clipped[label] = (min(first, trace["x"][over[0]]), max(highest, peak), trace["line"]["color"])
+    return [{"text": f"▲ {label}: loss up to {peak:.3g}", "x": step, "y": top, "xref": "x", "yref": "y",
+             "yshift": -14 * i, "showarrow": False, "yanchor": "top", "xanchor": "left",
+             "font": {"size": 10, "color": colour}}
+            for i, (label, (step, peak, colour)) in enumerate(clipped.items())]
 
 
 def _panels(record: Record) -> list[Panel]:

@@ -116,8 +116,12 @@ def check_fits(config: TrainConfig, dataset: Dataset, device: torch.device) -> N
 class Trainer:
     """One training run: the model, its optimizer and schedule, and what has been recorded."""
 
-    def __init__(self, config: TrainConfig, device: str | torch.device = "auto") -> None:
+    def __init__(self, config: TrainConfig, device: str | torch.device = "auto", keep_weights: bool = False) -> None:
+        """keep_weights: keep a copy of the weights at every record (weight_path), for a loss
+        landscape's path; off by default, since a 4096-wide net's copies would fill a GPU."""
         self.config = config.validate()
+        self.keep_weights = keep_weights
+        self.weight_path: list[dict[str, Tensor]] = []
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.data = load(config.data, self.device)
         if config.network.batch > len(self.data.y_train):
@@ -182,6 +186,8 @@ class Trainer:
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices, device_type=self.device.type):
             torch.manual_seed(self.config.network.seed * 1_000_003 + self.step)
+            if self.keep_weights:
+                self.weight_path.append({name: p.detach().clone() for name, p in self.model.named_parameters()})
             summary = self._step(recording=True)
             step = self.step - 1
             stop = min(last, (step // every + 1) * every)

@@ -10,24 +10,17 @@ no event loop runs (a script, a test), the ticks run on a worker thread.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 import time
 from collections.abc import Callable
 
+from trainlab.ui.kit.main_thread import kernel_loop
 
-def _kernel_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop of the Jupyter kernel this code runs in, if it runs in one. Another running
-    loop does not do: Playwright's synchronous API, for one, registers a loop on the main thread
-    that only turns while Playwright itself is called."""
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    if getattr(shell, "kernel", None) is None or threading.current_thread() is not threading.main_thread():
-        return None
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
+# Between two ticks the loop first runs everything else that is ready. With call_soon a tick and
+# one step of the kernel's message handling took turns, and handling a click takes many steps
+# (ipykernel 7 passes it from its shell thread and through several awaits): a Stop click waited
+# one tick per step, 21 s in a lecture case. A short timer lets those steps all run first.
+YIELD_SECONDS = 0.003
 
 class ChunkRunner:
     """Calls tick() until it returns False. tick must handle its own errors."""
@@ -36,6 +29,7 @@ class ChunkRunner:
         self._tick = tick
         self._active = False
         self._thread: threading.Thread | None = None
+        self._handle: asyncio.TimerHandle | None = None  # the next tick scheduled on the kernel's loop
 
     @property
     def active(self) -> bool:
@@ -45,10 +39,10 @@ class ChunkRunner:
         if self._active:
             return
         self._active = True
-        loop = _kernel_loop()
+        loop = kernel_loop()
         if loop is not None:
             self._thread = None
-            loop.call_soon(self._on_loop, loop)
+            self._handle = loop.call_later(YIELD_SECONDS, self._on_loop, loop)
         else:
             self._thread = threading.Thread(target=self._drain, name="trainlab-training", daemon=True)
             self._thread.start()
@@ -65,7 +59,15 @@ class ChunkRunner:
         deadline = time.monotonic() + timeout
         while self._active and time.monotonic() < deadline:
             self._step()
+        if not self._active:
+            self._forget_tick()
         return not self._active
+
+    def _forget_tick(self) -> None:
+        """Drop a tick still scheduled on the loop (it holds the widget until the loop turns)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
     def _step(self) -> bool:
         more = self._tick()
@@ -74,8 +76,9 @@ class ChunkRunner:
         return more
 
     def _on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._handle = None
         if self._active and self._step():
-            loop.call_soon(self._on_loop, loop)
+            self._handle = loop.call_later(YIELD_SECONDS, self._on_loop, loop)
 
     def _drain(self) -> None:
         while self._active and self._step():

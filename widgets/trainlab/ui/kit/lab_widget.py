@@ -331,11 +331,30 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
         return f"{label}: {self._presets[label].lesson}"
 
     def _control_changed(self, name: str, value: Any) -> None:
-        if self._hold.active:
+        if self._hold.active or self._is_echo(name, value):
             return
         self._notes["input"] = []
         self._change({name: self._controls[name].from_widget(value)}, control=name)
         self._show_status()
+
+    def _is_echo(self, name: str, value: Any) -> bool:
+        """Whether a control's change is the page's, not the student's: a slider that rounds the
+        value it was given to its step sends the rounded value back (a momentum of 0.9 came back
+        as 0.9000000000000001), and a control hidden because it does not apply to the settings
+        (Adam's momentum) cannot be moved by anyone."""
+        control = self._controls[name]
+        if control.shown is not None and not control.shown(self.settings):
+            return True
+        values = self._model.control_values(self.settings)
+        if name not in values:
+            return False
+        shown = control.to_widget(values[name])
+        widget = control.widget
+        if isinstance(widget, widgets.FloatLogSlider) and shown and value and shown > 0 and value > 0:
+            return abs(math.log(value, widget.base) - math.log(shown, widget.base)) <= widget.step / 2 + 1e-12
+        if isinstance(widget, (widgets.FloatSlider, widgets.IntSlider)):
+            return abs(value - shown) <= widget.step / 2 + 1e-12
+        return value == shown
 
     def _preset_chosen(self, change: dict) -> None:
         if self._hold.active or change["new"] == CUSTOM:

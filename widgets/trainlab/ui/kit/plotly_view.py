@@ -23,6 +23,8 @@ import traitlets
 from trainlab.ui.kit.embedding import scale_text
 
 _STATIC = Path(__file__).parent / "static"
+# The front end as text, not as a path: anywidget watches a path for changes and ties every
+# instance to the class through that watch, so no closed widget was ever freed.
 PLOTLY_JS_EVERY = 10.0  # seconds: how often one plot sends plotly.js to a page that asks for it
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -34,8 +36,8 @@ def plotly_js() -> bytes:
 
 
 class PlotlyView(anywidget.AnyWidget):
-    _esm = _STATIC / "plotly_view.js"
-    _css = _STATIC / "plotly_view.css"
+    _esm = (_STATIC / "plotly_view.js").read_text()
+    _css = (_STATIC / "plotly_view.css").read_text()
 
     figure = traitlets.Dict().tag(sync=True)
     # Traces that rarely change (a contour map), drawn before figure["data"]: sent only when they

@@ -1,8 +1,9 @@
 """Where `trainlab serve` listens and the address it tells people to open.
 
 The server has no authentication, so anything but a loopback address lets every machine that
-can reach it run the labs; `--ip` is checked here (an IP address this machine can listen on)
-before Voila starts, so a typo is one line of error instead of a Voila traceback.
+can reach it run the labs. The address is checked here (an IP address this machine can listen
+on, a port that is free) before Voila starts, so a typo is one line of error instead of a Voila
+traceback; options.py turns the reasons given here into that line.
 """
 
 from __future__ import annotations
@@ -14,29 +15,24 @@ import socket
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class OptionError(ValueError):
-    """A bad value of a `trainlab serve` option; str() is "--option: why", as the error line says."""
-
-    def __init__(self, option: str, reason: str) -> None:
-        super().__init__(f"{option}: {reason}")
-        self.option = option
-
-
 def parse_ip(text: str) -> Address:
+    """The address in `text` (IPv6 may come in brackets); ValueError saying what is expected."""
     try:
         return ipaddress.ip_address(text.strip("[]"))
     except ValueError:
-        raise OptionError("--ip", f"must be an IP address such as 127.0.0.1, 0.0.0.0 or ::1, not {text!r}") from None
+        raise ValueError(f"must be an IP address such as 127.0.0.1, 0.0.0.0 or ::1, not {text!r}") from None
 
 
 def is_loopback(ip: Address) -> bool:
+    """True for an address only this machine can reach."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return ip.ipv4_mapped.is_loopback  # ::ffff:127.0.0.1 is loopback too
     return ip.is_loopback
 
 
-def check_can_listen(ip: Address, port: int) -> None:
-    """Bind (ip, port) once as Tornado will; raise OptionError saying why that fails."""
+def listen_problem(ip: Address, port: int) -> tuple[str, str] | None:
+    """Bind (ip, port) once as Tornado will; None if that works, else the option to blame
+    ("--ip" or "--port") and why."""
     family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Tornado does
@@ -44,12 +40,13 @@ def check_can_listen(ip: Address, port: int) -> None:
             probe.bind((str(ip), port))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise OptionError("--port", f"port {port} is already in use on {ip}") from None
+                return "--port", f"port {port} is already in use on {ip}"
             if error.errno == errno.EACCES:
-                raise OptionError("--port", f"no permission to listen on port {port}") from None
+                return "--port", f"no permission to listen on port {port}"
             if error.errno == errno.EADDRNOTAVAIL:
-                raise OptionError("--ip", f"{ip} is not an address of this machine") from None
-            raise OptionError("--ip", f"cannot listen on {ip} port {port}: {error.strerror}") from None
+                return "--ip", f"{ip} is not an address of this machine"
+            return "--ip", f"cannot listen on {ip} port {port}: {error.strerror}"
+    return None
 
 
 def machine_address() -> str | None:
@@ -80,5 +77,6 @@ def local_address(ip: Address) -> str:
 
 
 def page_url(address: str, port: int, path: str) -> str:
+    """http://address:port/path, with an IPv6 address in brackets."""
     host = f"[{address}]" if ":" in address else address
     return f"http://{host}:{port}/{path.lstrip('/')}"

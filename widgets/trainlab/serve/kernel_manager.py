@@ -1,6 +1,6 @@
 """The kernel manager `trainlab serve` gives Voila: a cap on running kernels, pools that top
-themselves up when the cap allows, and idle culling that spares a kernel a page is about to
-connect to.
+themselves up when the cap allows, idle culling that spares a kernel a page is about to connect
+to, kernels stopped once their page is gone, and bounds on what the server holds of their messages.
 
 Voila (0.5) builds its pooling manager as a subclass of the class configured here
 (`voila_kernel_manager_factory`), so every kernel start, whether for a page or to refill a lab's
@@ -18,6 +18,21 @@ manager then loads the widget models that exist at that moment, and a widget a l
 creates (a lab's predict-then-reveal question) showed "widget model not found" instead of itself.
 The visitor waits as long either way: the rest of the notebook had to run before the page was whole.
 
+What the server holds of a kernel's messages is bounded (a page can ask its kernel for many large
+answers, plotly.js for instance). Messages a kernel sends while its page is away (a network blip)
+are kept for the page to get when it reconnects, as jupyter_server does, but only up to
+`offline_buffer_limit` bytes: jupyter_server keeps them all, in a list. And the server's sockets to
+the kernels queue `receive_queue_messages` messages (ZMQ's receive high-water mark, 1000 by
+default): a kernel that sends faster than the server forwards keeps the rest in its own queue
+(the visitor's kernel pays, not the server; measured, 600 MB of answers to a page that did not
+read them raised the server by 290 MB with 1000, 70-110 MB with 16).
+
+A kernel whose page is gone is stopped: when its last websocket closes and no page connects again
+within `reconnect_grace` seconds, busy or not. A tab that closes normally stops its kernel at once
+(Voila's unload beacon); one that vanishes without it (a crashed browser, a lost network) left its
+kernel running, and idle culling never stepped in while it trained, since training keeps a kernel
+busy. A page that comes back within the grace (a network blip) keeps its kernel.
+
 Culling: Voila hands a visitor a preheated kernel that may have waited in its pool for hours. Out
 of the pool it counts as idle since it ran the notebook and has no connection yet, so a culling
 pass in the second before the page's websocket connects stopped it, and the page never drew
@@ -28,23 +43,63 @@ counted from the first culling pass that sees it out of the pool.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import zmq
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado.web import HTTPError
-from traitlets import Integer
+from traitlets import Float, Integer
 
 PRERENDER_WAIT = 120.0  # seconds; then the kernel is handed out as it is, as Voila would
 FULL_MESSAGE = "The server is full: {used} of {cap} kernels are in use. Try again in a minute."
+MB = 1024 * 1024
+
+
+class BoundedBuffer(list):
+    """The (channel, message parts) a kernel sent while its page was away, up to `limit` bytes;
+    past that it empties and keeps nothing more (a replay with gaps would show a mix of states)."""
+
+    def __init__(self, limit: int, on_overflow: Callable[[], None]) -> None:
+        super().__init__()
+        self.limit = limit
+        self.size = 0
+        self.overflowed = False
+        self._on_overflow = on_overflow
+
+    def append(self, item: tuple[str, list[bytes]]) -> None:
+        if self.overflowed:
+            return
+        self.size += sum(len(part) for part in item[1])
+        if self.size > self.limit:
+            self.overflowed = True
+            self.clear()
+            self._on_overflow()
+            return
+        super().append(item)
 
 
 class TrainlabKernelManager(AsyncMappingKernelManager):
+    """jupyter_server's kernel manager with the cap, the pools, the culling and the bounds of this
+    module's docstring."""
+
     max_kernels = Integer(0, config=True, help="Most kernels running at once, pooled ones included (0: no cap).")
+    reconnect_grace = Float(
+        60.0, config=True,
+        help="Seconds a kernel waits for its page to reconnect once its last websocket closed; then it is stopped.")
+    receive_queue_messages = Integer(
+        16, config=True, help="Messages from a kernel the server queues before the kernel has to keep the rest.")
+    offline_buffer_limit = Integer(
+        64 * MB, config=True, help="Bytes of messages kept for a page that is away; past it they are dropped.")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.context.setsockopt(zmq.RCVHWM, self.receive_queue_messages)
         self._ever_connected: set[str] = set()
+        self._connections: dict[str, int] = {}  # open websockets per kernel
+        self._grace_timers: dict[str, asyncio.TimerHandle] = {}  # kernels whose page is gone
+        self._stops: set[asyncio.Task] = set()  # stops under way, held until they end
         self._waiting_since: dict[str, datetime] = {}
         self._starting = 0  # starts under way: not yet in self._kernels, but they hold a slot
         self._stopping_all = False
@@ -113,10 +168,48 @@ class TrainlabKernelManager(AsyncMappingKernelManager):
         for notebook in list(getattr(self, "_pools", {})):
             fill(notebook_name=notebook)
 
+    def start_buffering(self, kernel_id: str, session_key: str, channels: dict[str, Any]) -> None:
+        super().start_buffering(kernel_id, session_key, channels)
+        buffered = self._kernel_buffers.get(kernel_id)  # jupyter_server's, when it buffers
+        if buffered is not None:
+            def overflow() -> None:
+                self.log.warning("Kernel %s: more than %d MB of messages came while its page was away; "
+                                 "they are dropped", kernel_id, self.offline_buffer_limit // MB)
+
+            buffered["buffer"] = BoundedBuffer(self.offline_buffer_limit, overflow)
+
     def notify_connect(self, kernel_id: str) -> None:
         self._ever_connected.add(kernel_id)
         self._waiting_since.pop(kernel_id, None)
+        self._connections[kernel_id] = self._connections.get(kernel_id, 0) + 1
+        self._cancel_grace(kernel_id)
         super().notify_connect(kernel_id)
+
+    def notify_disconnect(self, kernel_id: str) -> None:
+        super().notify_disconnect(kernel_id)
+        left = self._connections.get(kernel_id, 0) - 1
+        if left > 0:
+            self._connections[kernel_id] = left
+            return
+        self._connections.pop(kernel_id, None)
+        if kernel_id in self and not self._stopping_all:
+            self._cancel_grace(kernel_id)
+            self._grace_timers[kernel_id] = asyncio.get_running_loop().call_later(
+                self.reconnect_grace, self._stop_abandoned, kernel_id)
+
+    def _cancel_grace(self, kernel_id: str) -> None:
+        timer = self._grace_timers.pop(kernel_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _stop_abandoned(self, kernel_id: str) -> None:
+        self._grace_timers.pop(kernel_id, None)
+        if kernel_id not in self or self._connections.get(kernel_id):
+            return
+        self.log.info("Stopping kernel %s: its page has been gone for %.0f s", kernel_id, self.reconnect_grace)
+        stop = asyncio.ensure_future(self.shutdown_kernel(kernel_id))
+        self._stops.add(stop)
+        stop.add_done_callback(self._stops.discard)
 
     async def cull_kernel_if_idle(self, kernel_id: str) -> None:
         if kernel_id not in self._ever_connected:
@@ -129,6 +222,7 @@ class TrainlabKernelManager(AsyncMappingKernelManager):
     async def _async_shutdown_kernel(self, kernel_id: str, *args: Any, **kwargs: Any) -> None:
         self._ever_connected.discard(kernel_id)
         self._waiting_since.pop(kernel_id, None)
+        self._cancel_grace(kernel_id)
         try:
             await super()._async_shutdown_kernel(kernel_id, *args, **kwargs)
         finally:
@@ -137,5 +231,7 @@ class TrainlabKernelManager(AsyncMappingKernelManager):
     shutdown_kernel = _async_shutdown_kernel
 
     async def shutdown_all(self, *args: Any, **kwargs: Any) -> None:
-        self._stopping_all = True  # the server is stopping: refill nothing
+        self._stopping_all = True  # the server is stopping: refill nothing, and it stops every kernel
+        for kernel_id in list(self._grace_timers):
+            self._cancel_grace(kernel_id)
         await super().shutdown_all(*args, **kwargs)
