@@ -25,6 +25,7 @@ def _finished_case(dash, label):
     dash.preset.value = label
     trained(dash)
     return {"runs": runs(dash), "notices": notices(dash), "records": list(dash.trainer.records),
+            "curves": dash.curves.figure,
             "frames": dash.histograms.figure.get("frames", []), "settings": dash.settings}
 
 
@@ -122,8 +123,17 @@ def test_four_curves(lab, seed):
               "that names the likely cause")
     assert diverged(huge) and huge.train_loss[1] > 1e6 and "diverged at step 1 " in huge.outcome
     assert "learning rate is too high" in huge.outcome and len(huge.train_loss) < 50
-    says(LAB, "the loss drops at first, then climbs back up and wanders high, around 1 or above by the end, and the "
-              "validation accuracy falls back well below the 1e-3 run's")
+    says(LAB, "Its curve is cut off at the top of the loss plot, where a marker gives the highest loss it reached, "
+              "so that the axis fits the other runs.")
+    figure = case["curves"]
+    marks = [note["text"] for note in figure["layout"]["annotations"] if note["text"].startswith("▲")]
+    peak = max(smoothed(huge.train_loss) + huge.val_loss)
+    assert f"▲ {huge.label}: loss up to {peak:.3g}" in marks
+    top = figure["layout"]["yaxis"]["range"][1]
+    assert top < 10 and all(max(smoothed(r.train_loss) + r.val_loss) < top for r in (low, good))
+    says(LAB, "the first steps make the loss jump, then it drops, climbs back up and wanders high, around 1 or above "
+              "by the end, and the validation accuracy falls back well below the 1e-3 run's")
+    assert max(high.train_loss[:5]) > 3 * high.train_loss[0] and max(smoothed(high.train_loss)[20:]) < top
     curve = smoothed(high.train_loss)
     lowest = min(curve)
     assert lowest < 0.35 and curve.index(lowest) < 200 and not diverged(high)
