@@ -133,6 +133,8 @@ def test_question_reveals_saturation(shots, seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_std_005_saturation_numbers(shots, seed):
     case = shots[seed, "tanh, std 0.05"]
+    says("index", "Why std 0.01 makes a deep tanh net's signal fade and 0.05 drives a third of its units into "
+                  "saturation")
     says(LAB, "the pre-activations have a spread of about 3")
     assert all(2.5 < layer.preactivation_std < 3.4 for layer in case.layers)
     says(LAB, "about 40 % in layer 1 and a third in every later layer")
@@ -239,6 +241,8 @@ def test_try_it_yourself(shots, seed):
 def test_sweep_goes_from_vanishing_to_saturated(shots):
     says(LAB, "watch the histograms morph from vanishing through healthy to saturated or exploding")
     frames = shots[0, "sweep"]
+    says("index", "**▶ sweep** runs the network for 16 values of the init knob in one batched pass")
+    assert len(frames) == 16
     first, last = frames[0], frames[-1]
     assert first.spec.std == pytest.approx(1e-3) and last.spec.std == pytest.approx(0.3)
     assert first.layers[-1].std < 1e-3
@@ -251,3 +255,15 @@ def test_theory_line(shots, seed):
     for label in ("tanh, std 0.01", "tanh, std 0.05", "tanh, Xavier", "ReLU, Xavier", "ReLU, Kaiming"):
         for layer in shots[seed, label].layers:
             assert layer.std == pytest.approx(layer.theory_std, rel=0.05), (label, layer.layer)
+
+
+def test_the_lecture_cases_lessons_say_the_same():
+    """The note each lecture case shows says what the tests above hold."""
+    from trainlab.presets import INIT_PRESETS
+    lessons = {label: case.lesson for label, case in INIT_PRESETS.items()}
+    assert "dL/dW, input times gradient, are equally small in every layer" in lessons["tanh, std 0.01"]
+    assert "many units saturate" in lessons["tanh, std 0.05"] and "dL/dh grows on its way back" in lessons["tanh, std 0.05"]
+    assert "drift down only slowly" in lessons["tanh, Xavier"]
+    assert "shrinks by 1/√2 per layer" in lessons["ReLU, Xavier"]
+    assert "every weight gradient dL/dW is exactly zero" in lessons["zero init (symmetry)"]
+    assert "the saturation is gone" in lessons["tanh, std 0.05 + BatchNorm"]

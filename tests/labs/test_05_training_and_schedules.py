@@ -268,3 +268,23 @@ def test_the_data():
     assert (len(data.y_train), len(data.y_val), data.features, data.classes) == (1438, 359, 64, 10)
     says(LAB, "Here an epoch is 1,438 training images, 22 minibatches of 64.")
     assert len(data.y_train) // 64 == 22
+    says(LAB, "The 64 pixel values are standardized, each centred and scaled to unit variance, using the mean and "
+              "standard deviation of the *training* images only.")
+    varying = data.x_train.std(0) > 0
+    assert data.x_train.mean(0).abs().max() < 1e-5 and (data.x_train.std(0, unbiased=False)[varying] - 1).abs().max() < 1e-3
+    assert data.x_val.mean(0).abs().max() > 1e-3  # the validation images get the training images' shift
+
+
+def test_schedule_cell_agrees_with_the_formulas():
+    says(LAB, "The dashboard's schedules are PyTorch's own `torch.optim.lr_scheduler` classes.")
+    run_cell(LAB, 1)  # the cell asserts that every step agrees with the formulas
+
+
+def test_the_lecture_cases_lessons_say_the_same():
+    """The note a lecture case shows in the dashboard says what the lab and the tests above say."""
+    from trainlab.presets import TRAIN_PRESETS
+    assert "0.02 jumps, drops, then climbs back up and ends high; 1e-5 crawls" in TRAIN_PRESETS[FOUR].lesson
+    lesson = TRAIN_PRESETS[SCHEDULES].lesson
+    assert "stays noisy and ends highest" in lesson and "after step decay's first x0.1 it calms down and stays below" in lesson
+    assert "cosine lowers it smoothly to the end, lowest of all" in lesson
+    assert "Kaiming init trains; BatchNorm rescues the same bad init" in TRAIN_PRESETS[BAD_INIT].lesson

@@ -159,6 +159,8 @@ def test_coupled_l2_in_adam_collapses(lab, seed):
 
 def test_dropout_cell_runs():
     run_cell(LAB, 1)  # the cell asserts what it prints: the mean of the masks and eval mode
+    says(LAB, "A layer of 4096 units has $2^{4096}$ masks, a number with 1,234 digits")
+    assert len(str(2 ** 4096)) == 1234
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -249,3 +251,10 @@ def test_early_stopping_with_dropout(lab, seed):
                   "the restored weights get about 69 % against 84 % for the last ones.")
         assert step == 200 and restored == pytest.approx(0.69, abs=0.01) and last == pytest.approx(0.84, abs=0.01)
         assert run.val_accuracy[-1] > run.val_accuracy[run.record_steps.index(200)] + 0.1
+
+
+def test_the_lecture_case_lesson_says_the_same():
+    from trainlab.presets import TRAIN_PRESETS
+    lesson = TRAIN_PRESETS["overfit a subset, then regularize"].lesson
+    assert "Decoupled weight decay keeps the validation loss from climbing as far" in lesson
+    assert "dropout on top ends with the best validation accuracy of the three" in lesson

@@ -88,7 +88,8 @@ TRAIN_PRESETS: dict[str, TrainPreset] = {
         TrainPreset("learning rates: the four curves", {**_CLEAN, "optimizer": "adam", "steps": 400},
                     ({"lr": 0.3}, {"lr": 0.02}, {"lr": 1e-5}, {"lr": 1e-3}),
                     "Adam with four learning rates: 0.3 explodes at once (the run is stopped with a notice); 0.02 "
-                    "drops, then climbs back up and ends high; 1e-5 crawls; 1e-3 drops quickly and levels off low.",
+                    "jumps, drops, then climbs back up and ends high; 1e-5 crawls; 1e-3 drops quickly and levels "
+                    "off low.",
                     _loss_levels),
         TrainPreset("overfit a subset, then regularize",
                     {**_CLEAN, "train_subset": 100, "optimizer": "adamw", "lr": 1e-3, "steps": 600},
@@ -106,8 +107,9 @@ TRAIN_PRESETS: dict[str, TrainPreset] = {
                     {**_CLEAN, "optimizer": "momentum", "lr": 0.015, "batch": 16, "dropout": 0.3, "steps": 600},
                     ({"schedule": "none"}, {"schedule": "step"}, {"schedule": "cosine"},
                      {"schedule": "cosine", "warmup": 60}),
-                    "At a constant, high learning rate the loss stays noisy and stalls highest; step decay drops it "
-                    "at each x0.1; cosine lowers it smoothly to the end, and a linear warm-up starts gently.",
+                    "At a constant, high learning rate the loss stays noisy and ends highest; after step decay's "
+                    "first x0.1 it calms down and stays below; cosine lowers it smoothly to the end, lowest of all, "
+                    "and a linear warm-up starts gently.",
                     _loss_levels),
     )
 }
