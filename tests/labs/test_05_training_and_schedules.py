@@ -142,6 +142,9 @@ def test_four_curves(lab, seed):
     says(LAB, "an almost straight, slow descent. After 400 steps the loss is still around 1.5 to 1.9.")
     curve = smoothed(low.train_loss)
     assert curve[100] > curve[200] > curve[300] > curve[-1] and 1.5 < last100(low) < 1.95
+    says("06_regularization", "**underfitting**, shows no gap, only both curves poor, like the lr = 1e-5 run of the "
+                              "training lab")
+    assert abs(low.train_eval_accuracy[-1] - low.val_accuracy[-1]) < 0.04 and low.val_accuracy[-1] < 0.8
     says(LAB, "a steep drop in the first 50 steps, then the loss levels off close to zero, and the validation "
               "accuracy passes 95 %.")
     curve = smoothed(good.train_loss)

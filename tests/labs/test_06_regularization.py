@@ -43,6 +43,9 @@ def lab():
             out[seed, "adam preset"] = dash.preset.value
             trained(dash)
             out[seed, "adam, L2 1.0"] = runs(dash)[-1]
+            move(dash, weight_decay=0.01)
+            trained(dash)
+            out[seed, "adam, L2 0.01"] = runs(dash)[-1]
             move(dash, optimizer="adamw", weight_decay=0.0)
             for subset in (400, None):
                 move(dash, train_subset=subset)
@@ -155,6 +158,9 @@ def test_coupled_l2_in_adam_collapses(lab, seed):
     assert abs(run.val_loss[-1] - LOG10) < 0.005 and abs(run.val_accuracy[-1] - 0.1) < 0.01
     says(LAB, "within about a hundred steps they are gone")
     assert abs(run.val_loss[run.record_steps.index(120)] - LOG10) < 0.01
+    says(LAB, "Coupled L2 inside Adam needs a far smaller $\\lambda$ (try 0.01)")
+    small = lab[seed, "adam, L2 0.01"]
+    assert small.config.optimizer.value("weight_decay") == 0.01 and small.val_accuracy[-1] > 0.8
 
 
 def test_dropout_cell_runs():
