@@ -83,6 +83,7 @@ class TrainingDashboard(LabWidget[TrainConfig]):
         self._queue: list[TrainConfig] = []  # the runs of the case still to train, after the current one
         self._case: str | None = None  # the lecture case being trained, if any
         self._runner = ChunkRunner(self._tick)
+        self._ended_with: tuple[Trainer | None, int, float] = (None, 0, 0.0)  # for restore_best's notice
         self._stop = threading.Event()
         self._last_draw = 0.0
         net, train = network_controls(defaults.network, lambda c: c.network), training_controls(defaults)
@@ -192,13 +193,20 @@ class TrainingDashboard(LabWidget[TrainConfig]):
         self._draw()
 
     def restore_best(self) -> int | None:
-        if self.trainer is None or self.running:
+        """Load the weights of the best validation loss; the notice compares their validation
+        accuracy with that of the weights the run ended with."""
+        t = self.trainer
+        if t is None or self.running:
             return None
-        step = self.trainer.restore_best()
+        if self._ended_with[0] is not t and t.best is not None:
+            self._ended_with = (t, t.step, t.accuracy("val"))  # before the first restore replaces them
+        step = t.restore_best()
         if step is not None:
-            accuracy = self.trainer.accuracy("val")
+            accuracy = t.accuracy("val")
+            _, last_step, last_accuracy = self._ended_with
             self._notes["result"] = [("info", f"Restored the weights of step {step}, the best validation loss: "
-                                              f"validation accuracy {accuracy:.1%}.")]
+                                              f"validation accuracy {accuracy:.1%} (the weights the run ended "
+                                              f"with, at step {last_step}: {last_accuracy:.1%}).")]
             self._show_status()
         return step
 
@@ -399,7 +407,18 @@ class TrainingDashboard(LabWidget[TrainConfig]):
             gap = last.train_eval_accuracy - last.val_accuracy
             notes.append(("info", f"After {t.step} steps: validation accuracy {last.val_accuracy:.1%}, training "
                                   f"accuracy {last.train_eval_accuracy:.1%} (gap {gap:+.1%})."))
+        caption = self._case_caption(t) if final else None
+        if caption is not None:
+            notes.append(("info", caption))
         return notes
+
+    def _case_caption(self, t: Trainer) -> str | None:
+        """Once the last run of a lecture case has finished: the case's numbers, from its runs as drawn."""
+        if self._case is None or self._queue or not t.finished:
+            return None
+        caption = TRAIN_PRESETS[self._case].caption
+        runs = self._history_with_current().runs[-self._case_size():]
+        return caption(runs) if caption is not None and len(runs) == self._case_size() else None
 
     def _update_progress(self) -> None:
         t = self.trainer
