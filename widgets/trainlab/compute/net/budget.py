@@ -24,7 +24,8 @@ import torch
 from trainlab.compute.net.memory import RUNNING_STAT_BATCHES
 from trainlab.compute.net.spec import NetworkSpec
 
-LIVE_SECONDS = 5.0  # a widget's limit for one pass (or sweep)
+LIVE_SECONDS = 5.0  # a widget's limit for one pass
+SWEEP_SECONDS = 20.0  # and for a sweep, which shows its first value after one pass, then plays
 # Seconds per element drawn (normal, uniform) or per n^3 of an orthogonal n x n (QR); measured on
 # 2 cores of an AMD EPYC (torch 2.13): 0.15 s for a 4096 x 4096 normal, 4-8 s for an orthogonal.
 DRAW_DEFAULTS = {"normal": 9e-9, "uniform": 8e-9, "orthogonal": 8e-11}

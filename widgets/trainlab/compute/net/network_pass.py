@@ -147,8 +147,6 @@ def _base_keys(spec: NetworkSpec, device: torch.device) -> list[BaseKey]:
 def _resolve(spec: NetworkSpec, knob_values: Sequence[float], device: torch.device,
              cache: WeightCache, cancel: CancelToken = NEVER) -> _Network:
     keys = _base_keys(spec, device)
-    missing = sum(not cache.contains(key) for key in keys)
-    check_fits(spec, len(knob_values), missing, device, reclaimable=cache.nbytes)
     bases: list[Tensor | None] = list(cache.get_many(keys, frozenset(keys), cancel)) if keys else [None] * spec.depth
     scheme = spec.scheme
     scales = torch.tensor([scheme.scale(v, spec.width, spec.width) for v in knob_values],
@@ -195,10 +193,10 @@ def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = 
     spec.validate()
     _check_knob_values(spec, knob_values)
     dev = pick_device(device)
-    _check_time(spec, len(knob_values), dev, time_limit)
     sizes = [1] if on_chunk is not None and len(knob_values) > 1 else []
     while sum(sizes) < len(knob_values):
         sizes.append(min(chunk, len(knob_values) - sum(sizes)))
+    _check_resources(spec, len(knob_values), max(sizes), dev, cache, time_limit)
     results: list[PassResult] = []
     for size in sizes:
         cancel.check()
@@ -221,11 +219,16 @@ def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = sh
     """
     spec.validate()
     dev = pick_device(device)
-    _check_time(spec, 1, dev, time_limit)
+    _check_resources(spec, 1, 1, dev, cache, time_limit)
     return _batched_pass(spec, [spec.knob_value], dev, cache, bins, cancel, on_forward)[0]
 
 
-def _check_time(spec: NetworkSpec, configs: int, dev: torch.device, limit: float | None) -> None:
+def _check_resources(spec: NetworkSpec, configs: int, batched: int, dev: torch.device, cache: WeightCache,
+                     limit: float | None) -> None:
+    """SpecError before anything is drawn or allocated if `batched` configurations at a time would
+    not fit in memory, or if all `configs` would take longer than `limit` seconds."""
+    missing = sum(not cache.contains(key) for key in _base_keys(spec, dev))
+    check_fits(spec, batched, missing, dev, reclaimable=cache.nbytes)
     if limit is None:
         return
     seconds = budget.pass_seconds(spec, configs, dev, limit)
