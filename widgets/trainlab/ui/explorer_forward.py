@@ -33,7 +33,11 @@ def forward_figure(forward: dict[str, Any], drawn: dict[str, Any] | None) -> dic
     if drawn is None or _structure(drawn) != _structure(forward):
         return None
     columns = len(forward["data"]) // 2
-    gradients = lambda ref: _index(ref) > columns  # noqa: E731: the row of a trace, title or axis
+
+    def gradients(ref: str | None) -> bool:
+        """Whether a trace, title or axis (by its axis reference) is in the gradient row."""
+        return _index(ref) > columns
+
     data = [old if gradients(new.get("yaxis")) else new for new, old in zip(forward["data"], drawn["data"])]
     layout = dict(forward["layout"])
     titles = [a for a in drawn["layout"].get("annotations", []) if gradients(a.get("xref"))]
