@@ -18,7 +18,7 @@ import torch
 from trainlab.compute.cancel import CancelToken
 from trainlab.compute.devices import pick_device
 from trainlab.compute.net.budget import LIVE_SECONDS, SWEEP_SECONDS
-from trainlab.compute.net.network_pass import first_use, run_pass, run_sweep
+from trainlab.compute.net.network_pass import PassMemo, first_use, run_pass, run_sweep
 from trainlab.compute.net.results import PassResult
 from trainlab.compute.net.spec import SWEEP_RANGES, NetworkSpec
 from trainlab.figures import explorer as figures
@@ -57,6 +57,7 @@ class InitExplorer(LabWidget[NetworkSpec]):
         self.sweep_points = sweep_points
         self.result: PassResult | None = None  # the last pass drawn
         self._drawn: dict | None = None  # its histogram figure, whose gradient row a forward half keeps
+        self._memo = PassMemo()  # recent passes: a setting shown a moment ago is a lookup
         self.swept: list[PassResult] | None = None  # the last sweep drawn, while it is shown
         embedding = Embedding.of(controls, locked, compact)
         start = spec or NetworkSpec()
@@ -120,7 +121,7 @@ class InitExplorer(LabWidget[NetworkSpec]):
     # -- worker thread: compute and build the figures; main thread: draw ---------------------
     def _compute_pass(self, spec: NetworkSpec, cancel: CancelToken) -> tuple:
         result = run_pass(spec, device=str(self.device), cancel=cancel, time_limit=LIVE_SECONDS,
-                          on_forward=lambda forward: self._forward_done(forward, cancel))
+                          on_forward=lambda forward: self._forward_done(forward, cancel), memo=self._memo)
         return result, figures.histogram_figure(result), figures.std_figure(result), layer_table(result)
 
     def _forward_done(self, forward: PassResult, cancel: CancelToken) -> None:

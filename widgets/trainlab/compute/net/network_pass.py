@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -207,20 +208,46 @@ def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = 
     return results
 
 
+class PassMemo:
+    """The last few passes by configuration: going back to a setting shown a moment ago (a
+    slider moved back, a reveal undone) is a lookup instead of a pass."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._results: OrderedDict[tuple, PassResult] = OrderedDict()
+
+    def get(self, key: tuple) -> PassResult | None:
+        if key in self._results:
+            self._results.move_to_end(key)
+        return self._results.get(key)
+
+    def put(self, key: tuple, result: PassResult) -> None:
+        self._results[key] = result
+        while len(self._results) > self.size:
+            self._results.popitem(last=False)
+
+
 def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = shared_cache,
              bins: int = DEFAULT_BINS, cancel: CancelToken = NEVER, time_limit: float | None = None,
-             on_forward: Callable[[PassResult], None] | None = None) -> PassResult:
+             on_forward: Callable[[PassResult], None] | None = None, memo: PassMemo | None = None) -> PassResult:
     """Forward and backward pass of one configuration; see run_sweep.
 
     on_forward, if given, is called with the forward half as soon as it is there, before the
     backward pass runs: a PassResult whose activation statistics (mean, std, saturated and dead
     fractions, inf/NaN, pre-activations, the histograms of both, the theory line and the loss) are
     run_pass's own, and whose gradient statistics are NaN with empty histograms (not computed yet).
+    With a `memo`, a configuration passed before (on the same device and bins) is not passed again.
     """
     spec.validate()
     dev = pick_device(device)
+    key = (spec.resolved(), str(dev), bins)
+    if memo is not None and (known := memo.get(key)) is not None:
+        return known
     _check_resources(spec, 1, 1, dev, cache, time_limit)
-    return _batched_pass(spec, [spec.knob_value], dev, cache, bins, cancel, on_forward)[0]
+    result = _batched_pass(spec, [spec.knob_value], dev, cache, bins, cancel, on_forward)[0]
+    if memo is not None:
+        memo.put(key, result)
+    return result
 
 
 def _check_resources(spec: NetworkSpec, configs: int, batched: int, dev: torch.device, cache: WeightCache,

@@ -1,4 +1,5 @@
-"""The machine's store of base matrices, the cache's parallel draws, and the time budget of a pass."""
+"""What a pass needs besides its arithmetic: the machine's store of base matrices, drawing several
+at once, the time budget of a live figure, and the memo of recent passes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import torch
 from trainlab.compute import NetworkSpec, SpecError, run_pass, run_sweep
 from trainlab.compute.cancel import Cancelled, CancelToken
 from trainlab.compute.net import budget
-from trainlab.compute.net.network_pass import first_use
+from trainlab.compute.net.network_pass import PassMemo, first_use
 from trainlab.compute.net.weight_cache import BaseKey, WeightCache, _draw
 from trainlab.compute.net.weight_store import ENV, WeightStore, default_folder
 
@@ -198,3 +199,15 @@ def test_first_use_says_what_is_drawn_and_how_long_it_takes(rates) -> None:
 
 def test_the_environment_of_the_tests_keeps_the_store_out_of_home() -> None:
     assert os.environ[ENV] and "trainlab-test-home" in os.environ[ENV]
+
+
+def test_a_memo_returns_a_configuration_passed_before_without_passing_it() -> None:
+    memo, cache = PassMemo(size=2), WeightCache()
+    spec = NetworkSpec(width=64, depth=2)
+    first = run_pass(spec, device="cpu", cache=cache, memo=memo)
+    halves = []
+    assert run_pass(spec.replace(gain=None), device="cpu", cache=cache, memo=memo, on_forward=halves.append) is first
+    assert halves == [], "nothing was passed"
+    run_pass(spec.replace(std=0.02), device="cpu", cache=cache, memo=memo)
+    run_pass(spec.replace(std=0.03), device="cpu", cache=cache, memo=memo)
+    assert run_pass(spec, device="cpu", cache=cache, memo=memo) is not first, "the memo keeps the last 2"
