@@ -1,175 +1,242 @@
-"""End-to-end benchmark in headless Chromium against a warm `trainlab serve`:
-page open -> first figure, bytes loaded, control change -> redraw (explorer and optimizer race),
-kernel memory, reliability.
+"""End-to-end benchmark in headless Chromium against a warm `trainlab serve`: page open -> first
+figure, the explorer's control changes -> the figure starts to change (std, activation, init, norm),
+the sweep's first frame, the optimizer race's changes, kernel memory.
 
-    python benchmarks/bench_browser.py [--loads N] [--changes N]
+    python benchmarks/bench_browser.py [--tree NAME=DIR ...] [--rounds N] [--loads N]
+
+Each --tree is a checkout (default: this one) served by its own `trainlab serve` on a free port
+with the lab notebooks of that checkout (the index, the explorer lab 02 and the race lab 04). With
+several trees the whole measurement takes turns, tree after tree, round after round, in this one
+process and browser, and only one server runs at a time, so each sees the same machine, and no
+kernel of one tree computes in the background while the other is measured.
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
+import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from bench_kernel_memory import process_tree, tree_rss_mb  # benchmarks/, beside this script
+from playwright.sync_api import Browser, Page, sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
-from labdriver.lab_page import SIGNATURE_JS, choose, wait_for_change, wait_for_drawn, wait_for_figure  # noqa: E402
+from labdriver.lab_page import SIGNATURE_JS, choose, wait_for_change, wait_for_figure  # noqa: E402
 
-LAB = "02_weight_initialization.ipynb"
-
-
-def wait_for_port(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"trainlab serve did not listen on port {port} within {timeout:.0f} s")
-
-
-def kernel_rss_mb() -> list[float]:
-    out = subprocess.run(["pgrep", "-f", "ipykernel_launcher"], capture_output=True, text=True).stdout.split()
-    sizes = []
-    for pid in out:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-        sizes.append(rss_kb / 1024)
-    return sizes
+EXPLORER, RACE = "02_weight_initialization.ipynb", "04_optimizers.ipynb"
+# Fresh std values, never computed before in the session (3 significant digits: the slider's own
+# steps are 0.001 decades, so a typed value lands within 0.1 % of itself).
+FRESH_STDS = ["0.0211", "0.0352", "0.0163", "0.0427", "0.0128", "0.0284", "0.0517", "0.0191",
+              "0.0239", "0.0396", "0.0147", "0.0318", "0.0468", "0.0175", "0.0257", "0.0222"]
+ACTIVATIONS = ["relu", "gelu", "tanh", "silu", "elu", "tanh"]
+INITS = ["xavier_normal", "kaiming_normal", "lecun_normal", "normal"]  # one base family: no new draw
+NORMS = ["batch", "layer", "group", "none"]
+RACE_LRS = ["0.071", "0.066", "0.0745", "0.0688", "0.0722", "0.0671", "0.0733", "0.0694"]
+# The job is over (no busy line) and the histogram plot has drawn since the change.
+REVISION_JS = "() => Number(document.querySelector('.trainlab-plot').dataset.revision || 0)"
+DONE_JS = """(before) => {
+  const busy = document.querySelector('.trainlab-busy');
+  return busy && busy.style.display === 'none'
+    && Number(document.querySelector('.trainlab-plot').dataset.revision || 0) > before;
+}"""
+SWEEP_FRAME_JS = "() => !!document.querySelector('.trainlab-plot .js-plotly-plot .slider-container')"
 
 
-def measure_changes(page, slider: str, values: list[str], changes: int, timing_prefix: str):
-    """Type alternating values into the first visible slider labelled `slider`; per change, the time
-    to the first changed path, to Plotly.react's end, and the kernel's own compute time."""
-    latencies, settled, kernel_ms = [], [], []
-    for i in range(changes):
-        before = page.evaluate(SIGNATURE_JS)
-        readout = page.locator(".widget-slider:visible", has=page.locator(f"label:text-is('{slider}')")).first \
-            .locator(".widget-readout")
-        readout.click()
-        page.keyboard.press("Control+A")
-        page.keyboard.type(values[i % 2])
-        revision = page.evaluate("() => Number(document.querySelector('.trainlab-plot').dataset.revision)")
-        start = time.perf_counter()
-        page.keyboard.press("Enter")
-        wait_for_change(page, before)
-        latencies.append((time.perf_counter() - start) * 1000)
-        page.wait_for_function("(r) => Number(document.querySelector('.trainlab-plot').dataset.revision) > r",
-                               arg=revision)
-        settled.append((time.perf_counter() - start) * 1000)
-        status = page.locator(".trainlab-status-line").first.inner_text()
-        kernel_ms.append(float(status.split(timing_prefix)[1].split(" ms")[0]))
-        page.wait_for_timeout(400)
-    return latencies, settled, kernel_ms
+@dataclass
+class Measured:
+    opens: list[float] = field(default_factory=list)
+    changes: dict[str, list[float]] = field(default_factory=dict)  # kind -> ms to the figure's first change
+    done: dict[str, list[float]] = field(default_factory=dict)  # kind -> ms until every figure is drawn
+    kernel_ms: dict[str, list[float]] = field(default_factory=dict)  # kind -> pass time the status line gives
+    sweep_first: list[float] = field(default_factory=list)
+    sweep_done: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)
 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def lab_folder(tree: Path) -> Path:
+    """A folder with the tree's index, explorer and race labs (and their images) only: fewer
+    preheated kernels competing for the two cores."""
+    folder = Path(tempfile.mkdtemp(prefix="trainlab-bench-labs-"))
+    for name in ("index.ipynb", EXPLORER, RACE):
+        shutil.copy(tree / "labs" / name, folder / name)
+    if (tree / "labs" / "images").is_dir():
+        shutil.copytree(tree / "labs" / "images", folder / "images")
+    return folder
+
+
+@contextmanager
+def serve(tree: Path):
+    """`trainlab serve` of `tree` on a free port; yields (base URL, server pid)."""
+    port, labs = free_port(), lab_folder(tree)
+    env = {**os.environ, "PYTHONPATH": str(tree / "widgets")}
+    server = subprocess.Popen([sys.executable, "-m", "trainlab", "serve", "--no-browser", f"--port={port}",
+                               f"--labs={labs}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/render/index.ipynb", timeout=5).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/voila/render/", server.pid
+    finally:
+        server.terminate()
+        server.wait(30)
+        shutil.rmtree(labs, ignore_errors=True)
+
+
+def _readout(page: Page, label: str):
+    return page.locator(".widget-slider:visible", has=page.locator(f"label:text-is('{label}')")).first \
+        .locator(".widget-readout")
+
+
+def timed_change(page: Page, act, prepare=None) -> tuple[float, float, float | None]:
+    """(ms to the first change of the figure, ms until the job is over and drawn, the kernel's own ms)."""
+    if prepare is not None:
+        prepare()
+    before = page.evaluate(SIGNATURE_JS)
+    revision = page.evaluate(REVISION_JS)
+    start = time.perf_counter()
+    act()
+    wait_for_change(page, before)
+    first = (time.perf_counter() - start) * 1000
+    page.wait_for_function(DONE_JS, arg=revision, timeout=120_000)
+    done = (time.perf_counter() - start) * 1000
+    ms = page.evaluate("() => document.querySelector('.trainlab-ms')?.textContent ?? ''")
+    kernel = float(ms.split()[-2]) if ms.endswith(" ms") else None
+    page.wait_for_timeout(400)
+    return first, done, kernel
+
+
+def _record(measured: Measured, kind: str, result: tuple[float, float, float | None]) -> None:
+    first, done, kernel = result
+    measured.changes.setdefault(kind, []).append(first)
+    measured.done.setdefault(kind, []).append(done)
+    if kernel is not None:
+        measured.kernel_ms.setdefault(kind, []).append(kernel)
+
+
+def typed(page: Page, label: str, value: str) -> tuple[float, float, float | None]:
+    """timed_change for `value` typed into the slider readout labelled `label`, timed from Enter."""
+    readout = _readout(page, label)
+
+    def prepare() -> None:
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(value)
+
+    return timed_change(page, lambda: page.keyboard.press("Enter"), prepare)
+
+
+def kernels_rss_mb(server_pid: int) -> list[float]:
+    """Resident memory of each kernel the server started, MB."""
+    kernels = [pid for pid in process_tree(server_pid)
+               if b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [tree_rss_mb(pid) for pid in kernels]
+
+
+def measure_tree(browser: Browser, tree: Path, loads: int, gap: float, measured: Measured) -> None:
+    with serve(tree) as (base, server_pid):
+        measured.loads.append(os.getloadavg()[0])
+        warm = browser.new_page()  # the server and the OS file cache warmed once, as on a server up a while
+        warm.goto(base + EXPLORER)
+        wait_for_figure(warm)
+        warm.close(run_before_unload=True)
+        time.sleep(gap)
+        page = None
+        for i in range(loads):
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            start = time.perf_counter()
+            page.goto(base + EXPLORER)
+            wait_for_figure(page)
+            measured.opens.append(time.perf_counter() - start)
+            if i < loads - 1:
+                page.close(run_before_unload=True)  # as a closing tab does: its kernel stops
+                context.close()
+            time.sleep(gap)  # Voila refills its pool of preheated kernels meanwhile
+        for value in FRESH_STDS:
+            _record(measured, "std, new value", typed(page, "std", value))
+        for i in range(8):
+            value = FRESH_STDS[i % 2]
+            _record(measured, "std, value seen before", typed(page, "std", value))
+        for name in ACTIVATIONS:
+            _record(measured, "activation", timed_change(page, lambda n=name: choose(page, "activation", n)))
+        for name in INITS:
+            _record(measured, "init", timed_change(page, lambda n=name: choose(page, "init", n)))
+        for name in NORMS:
+            _record(measured, "norm", timed_change(page, lambda n=name: choose(page, "norm", n)))
+        for _ in range(2):
+            _record(measured, "std, new value", typed(page, "std", "0.0301"))
+            start = time.perf_counter()
+            page.locator("button", has_text="sweep").first.click()
+            page.wait_for_function(SWEEP_FRAME_JS, timeout=120_000)
+            measured.sweep_first.append((time.perf_counter() - start) * 1000)
+            page.wait_for_function("() => document.querySelector('.trainlab-busy').style.display === 'none'",
+                                   timeout=300_000)
+            measured.sweep_done.append((time.perf_counter() - start) * 1000)
+            page.wait_for_timeout(1500)
+            _record(measured, "std, new value", typed(page, "std", "0.0411"))
+        measured.rss_mb += kernels_rss_mb(server_pid)
+        race = browser.new_page(viewport={"width": 1400, "height": 1000})
+        race.goto(base + RACE)
+        wait_for_figure(race)
+        time.sleep(gap)
+        for value in RACE_LRS:
+            _record(measured, "race: a racer's lr", typed(race, "lr", value))
+        race.close(run_before_unload=True)
+        page.close(run_before_unload=True)
+
+
+def report(name: str, m: Measured) -> None:
+    print(f"== {name}: load average (1 min) at the start of its runs: {', '.join(f'{x:.1f}' for x in m.loads)}")
+    print(f"page open -> first figure (warm server, {len(m.opens)} loads): median {statistics.median(m.opens):.2f} s, "
+          f"max {max(m.opens):.2f} s (target median <= 3.5 s)")
+    for kind, values in m.changes.items():
+        kernel = m.kernel_ms.get(kind, [])
+        print(f"{kind:24} -> figure starts to change: p50 {pct(values, .5):5.0f} ms, p95 {pct(values, .95):5.0f} ms; "
+              f"all drawn p50 {pct(m.done[kind], .5):5.0f} ms; kernel p50 {pct(kernel, .5):5.0f} ms  (n={len(values)})")
+    print(f"sweep -> first frame on screen: {', '.join(f'{v:.0f}' for v in m.sweep_first)} ms (target <= 1000 ms); "
+          f"whole sweep drawn: {', '.join(f'{v:.0f}' for v in m.sweep_done)} ms")
+    print(f"kernels of the server after the explorer session (RSS, MB): {', '.join(f'{v:.0f}' for v in m.rss_mb)} "
+          "(the explorer's, and the pooled ones of the index and the race lab)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=DIR")
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--loads", type=int, default=5)
-    parser.add_argument("--changes", type=int, default=24)
     parser.add_argument("--gap", type=float, default=15.0, help="seconds between page loads")
     args = parser.parse_args()
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "trainlab", "serve", "--no-browser", f"--port={port}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/voila/render/{LAB}"
-    try:
-        wait_for_port(port)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            # Warm the server and the OS file cache once, as a server that has been up a while is.
-            warm = browser.new_page()
-            warm.goto(url)
-            wait_for_figure(warm)
-            warm.close(run_before_unload=True)
-            time.sleep(args.gap)
-
-            opens, http_bytes, ws_bytes, plotly_chunks, kernel_asked, drawn_ok = [], [], [], [], [], 0
-            for _ in range(args.loads):
-                context = browser.new_context(viewport={"width": 1400, "height": 1000})
-                page = context.new_page()
-                counters = {"http": 0, "ws": 0, "plotly": 0, "asked": 0}
-
-                def on_response(response, counters=counters):
-                    try:
-                        counters["http"] += len(response.body())
-                    except Exception:  # redirects and aborted requests have no body
-                        return
-                    if "plotly" in response.url and len(response.body()) > 1_000_000:
-                        counters["plotly"] += 1  # a plotly.js bundle (4.8 MB)
-
-                def on_ws(ws, counters=counters):
-                    def frame(payload, counters=counters):
-                        counters["ws"] += len(payload)
-                        if len(payload) > 1_000_000:
-                            counters["asked"] += 1  # plotly.js sent by the kernel
-                    ws.on("framereceived", frame)
-                    ws.on("framesent", frame)
-
-                page.on("response", on_response)
-                page.on("websocket", on_ws)
-                start = time.perf_counter()
-                page.goto(url)
-                wait_for_figure(page)
-                opens.append(time.perf_counter() - start)
-                drawn_ok += 1
-                page.wait_for_timeout(500)
-                http_bytes.append(counters["http"])
-                ws_bytes.append(counters["ws"])
-                plotly_chunks.append(counters["plotly"])
-                kernel_asked.append(counters["asked"])
-                if _ != args.loads - 1:
-                    page.close(run_before_unload=True)  # as a closing tab does: its kernel stops
-                    context.close()
-                    time.sleep(args.gap)  # let Voila refill its pool of preheated kernels
-
-            time.sleep(args.gap)  # measure a settled page: the pool refill has finished
-            rss = kernel_rss_mb()
-            # Control change -> redrawn figure, on the last page: alternate the std between values.
-            latencies, settled, pass_ms = measure_changes(page, "std", ["0.02", "0.03"], args.changes, "pass ")
-            choose(page, "activation", "relu")
-            wait_for_drawn(page, "relu ·")
-            # The optimizer lab: change SGD's learning rate in the zig-zag race.
-            race = browser.new_page(viewport={"width": 1400, "height": 1000})
-            race.goto(f"http://127.0.0.1:{port}/voila/render/04_optimizers.ipynb")
-            wait_for_figure(race)
-            time.sleep(args.gap)
-            race_latencies, race_settled, race_ms = measure_changes(race, "lr", ["0.07", "0.075"], args.changes,
-                                                                    "computed in ")
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(20)
-
-    mb = 1e6
-    print(f"page loads that drew: {drawn_ok} of {args.loads}")
-    print(f"page open -> first figure (warm server): median {statistics.median(opens):.2f} s, "
-          f"max {max(opens):.2f} s (target <= 5 s)")
-    print(f"bytes over HTTP per load: median {statistics.median(http_bytes) / mb:.1f} MB (target <= 11 MB)")
-    print(f"bytes over the websocket per load: median {statistics.median(ws_bytes) / mb:.2f} MB (target <= 1 MB)")
-    print(f"plotly.js chunk fetched per load: {plotly_chunks}; plotly.js sent over the websocket: {kernel_asked}")
-    print(f"kernel RSS with one explorer: {', '.join(f'{r:.0f} MB' for r in rss)} (target <= 900 MB)")
-    print(f"control change -> figure starts to change ({args.changes} changes): p50 {pct(latencies, 0.5):.0f} ms, "
-          f"p95 {pct(latencies, 0.95):.0f} ms (target p50 <= 150 ms)")
-    print(f"kernel pass time during those changes: p50 {pct(pass_ms, 0.5):.0f} ms")
-    print(f"control change -> Plotly.react done: p50 {pct(settled, 0.5):.0f} ms, p95 {pct(settled, 0.95):.0f} ms")
-    print(f"optimizer lab, SGD's lr changed -> figure starts to change: p50 {pct(race_latencies, 0.5):.0f} ms, "
-          f"p95 {pct(race_latencies, 0.95):.0f} ms (target p50 <= 200 ms); kernel compute p50 {pct(race_ms, 0.5):.0f} ms; "
-          f"Plotly.react done p50 {pct(race_settled, 0.5):.0f} ms")
+    trees = [tuple(t.split("=", 1)) for t in args.tree] or [("this", str(ROOT))]
+    results = {name: Measured() for name, _ in trees}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(args.rounds):
+            for name, tree in trees:
+                measure_tree(browser, Path(tree).resolve(), args.loads, args.gap, results[name])
+        browser.close()
+    for name, measured in results.items():
+        report(name, measured)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Keep Jupyter, IPython and Chromium state of a test run out of the home directory; the one
-headless Chromium of a test session (Playwright's sync API allows one per process), started only
-by the tests that ask for it."""
+"""Keep Jupyter, IPython, Chromium and weight-store state of a test run out of the home
+directory; the one headless Chromium of a test session (Playwright's sync API allows one per
+process), started only by the tests that ask for it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ for name, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data")
                   ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
     os.environ[name] = str(_home / sub)
 os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
+# The machine's store of base matrices (compute/net/weight_store.py): one per test run, shared by
+# its kernels, so that a test run neither reuses nor leaves 64 MB files in ~/.cache.
+os.environ["TRAINLAB_WEIGHT_STORE"] = str(_home / "weights")
 
 
 

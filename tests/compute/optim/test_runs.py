@@ -11,7 +11,7 @@ import torch
 from trainlab.compute.optim import update_rules as rules
 from trainlab.compute.errors import SpecError
 from trainlab.compute.optim.registry import OPTIMIZERS
-from trainlab.compute.optim.runs import basin_map, learning_rates, run_optimizer
+from trainlab.compute.optim.runs import basin_map, learning_rates, run_optimizer, run_with_torch_optim
 from trainlab.compute.optim.spec import RACE_SCHEDULES as SCHEDULES, OptimizerSpec
 from trainlab.compute.optim.surfaces import Surface, himmelblau, quadratic, rosenbrock, saddle
 
@@ -424,7 +424,8 @@ def test_batched_run_with_diverging_points_matches_single_runs():
     assert d0 > 0 and d1 == -1 and d2 > 0 and d0 != d2
     assert torch.isfinite(run.points).all() and torch.isfinite(run.losses).all()
     for i in range(3):
-        single = run_optimizer(surface, spec, starts[i], steps)
+        # the same engine one point at a time (a lone point takes the fast path, tested in test_point_runs.py)
+        single = run_with_torch_optim(surface, spec, starts[i], steps)
         d = int(single.diverged_at[0])
         assert d == run.diverged_at.tolist()[i]
         k = single.points.shape[0]
@@ -520,7 +521,7 @@ def test_batched_run_equals_independent_runs(name):
     assert batch.points.shape == (steps + 1, 16, 2)
     assert (batch.diverged_at == -1).all()
     for i in range(16):
-        single = run_optimizer(surface, spec, starts[i], steps)
+        single = run_with_torch_optim(surface, spec, starts[i], steps)  # the same engine, one point
         torch.testing.assert_close(batch.points[:, i], single.points[:, 0], rtol=0, atol=1e-12)
         torch.testing.assert_close(batch.losses[:, i], single.losses[:, 0], rtol=0, atol=1e-12)
         for key, buffer in single.state.items():

@@ -7,6 +7,7 @@ a table. The sweep runs one batched pass over the init knob and animates it in t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,12 +17,14 @@ import torch
 
 from trainlab.compute.cancel import CancelToken
 from trainlab.compute.devices import pick_device
-from trainlab.compute.net.network_pass import run_pass, run_sweep
+from trainlab.compute.net.budget import LIVE_SECONDS, SWEEP_SECONDS
+from trainlab.compute.net.network_pass import PassMemo, first_use, run_pass, run_sweep
 from trainlab.compute.net.results import PassResult
 from trainlab.compute.net.spec import SWEEP_RANGES, NetworkSpec
 from trainlab.figures import explorer as figures
 from trainlab.figures.std_per_layer import std_figure
 from trainlab.presets import INIT_PRESETS
+from trainlab.ui.explorer_forward import forward_figure
 from trainlab.ui.explorer_report import TABLE_CSS, layer_table, notices_for
 from trainlab.ui.kit.embedding import COMPACT_HEIGHT, Embedding
 from trainlab.ui.kit.lab_widget import LabPreset, LabWidget
@@ -57,6 +60,8 @@ class InitExplorer(LabWidget[NetworkSpec]):
         self.device = pick_device(device)
         self.sweep_points = sweep_points
         self.result: PassResult | None = None  # the last pass drawn
+        self._drawn: dict | None = None  # its histogram figure, whose gradient row a forward half keeps
+        self._memo = PassMemo()  # recent passes: a setting shown a moment ago is a lookup
         self.swept: list[PassResult] | None = None  # the last sweep drawn, while it is shown
         embedding = Embedding.of(controls, locked, compact)
         start = spec or NetworkSpec()
@@ -113,7 +118,9 @@ class InitExplorer(LabWidget[NetworkSpec]):
         knob = spec.scheme.knob
         self.enable("sweep", knob != "none")
         self.play.description = f"▶ sweep {knob if knob != 'none' else 'std'}"
-        self._run(Job(spec.describe(), lambda cancel: self._compute_pass(spec, cancel), self._draw_pass))
+        first = first_use(spec, device=str(self.device))  # e.g. orthogonal's QR factorizations, once per machine
+        label = f"{spec.describe()} · {first}" if first else spec.describe()
+        self._run(Job(label, lambda cancel: self._compute_pass(spec, cancel), self._draw_pass))
 
     def _line(self) -> list[tuple[str, str]]:
         parts = [("trainlab-device", f"device {describe_device(self.device)}")]
@@ -123,12 +130,27 @@ class InitExplorer(LabWidget[NetworkSpec]):
 
     # -- worker thread: compute and build the figures; main thread: draw ---------------------
     def _compute_pass(self, spec: NetworkSpec, cancel: CancelToken) -> tuple:
-        result = run_pass(spec, device=str(self.device), cancel=cancel)
+        result = run_pass(spec, device=str(self.device), cancel=cancel, time_limit=LIVE_SECONDS,
+                          on_forward=lambda forward: self._forward_done(forward, cancel), memo=self._memo)
         return result, figures.histogram_figure(result), std_figure(result), layer_table(result)
+
+    def _forward_done(self, forward: PassResult, cancel: CancelToken) -> None:
+        """The activations are there (worker thread): draw them while the backward pass runs."""
+        histograms = forward_figure(figures.histogram_figure(forward), self._drawn)
+        if histograms is None:  # nothing drawn yet with these panels: wait for the whole pass
+            return
+        std = std_figure(forward)
+
+        def draw() -> None:
+            if not cancel.cancelled:
+                self.histograms.show(histograms)
+                self.std_plot.show(std)
+
+        self._main.call(draw, key="forward")
 
     def _draw_pass(self, drawn: tuple) -> None:
         result, histograms, std, table = drawn
-        self.result, self.swept = result, None
+        self.result, self.swept, self._drawn = result, None, histograms
         self._fit_histograms(sweep=False)
         self.histograms.show(histograms)
         self.std_plot.show(std)
@@ -140,12 +162,24 @@ class InitExplorer(LabWidget[NetworkSpec]):
             self._notes["result"].insert(0, ("info", case.caption(result)))
 
     def _compute_sweep(self, spec: NetworkSpec, values: list[float], cancel: CancelToken) -> tuple:
-        results = run_sweep(spec, values, device=str(self.device), cancel=cancel)
-        return results, figures.sweep_figure(results, spec.scheme.knob)
+        started = time.perf_counter()
+        shown: list[PassResult] = []
+
+        def first_frame(part: list[PassResult]) -> None:
+            """The sweep's first value, run alone (worker thread): shown while the others run."""
+            if shown:
+                return
+            shown.append(part[0])
+            figure = figures.histogram_figure(part[0])
+            self._main.call(lambda: None if cancel.cancelled else self.histograms.show(figure), key="forward")
+
+        results = run_sweep(spec, values, device=str(self.device), cancel=cancel, time_limit=SWEEP_SECONDS,
+                            on_chunk=first_frame)
+        return results, figures.sweep_figure(results, spec.scheme.knob), (time.perf_counter() - started) * 1000
 
     def _draw_sweep(self, drawn: tuple) -> None:
-        results, figure = drawn
-        self.swept = results
+        results, figure, ms = drawn
+        self.swept, self._drawn = results, None
         self._fit_histograms(sweep=True)
         self.histograms.show(figure)
         self.histograms.animate(frame={"duration": 450, "redraw": True}, transition=figures.SWEEP_TRANSITION,
@@ -153,11 +187,10 @@ class InitExplorer(LabWidget[NetworkSpec]):
         self._single.layout.display = "none"
         knob = results[0].spec.scheme.knob
         self._notes["result"] = [("info", f"Sweep of {len(results)} {knob} values from {results[0].spec.knob_value:.3g} "
-                                          f"to {results[-1].spec.knob_value:.3g} in one batched pass of "
-                                          f"{results[0].ms:.0f} ms. Each frame shows one {knob}: the panel titles give "
-                                          "every layer's mean and std, and the panel under them the std per layer. Drag "
-                                          "the slider under the plot to scrub; change any control to leave the "
-                                          "sweep.")]
+                                          f"to {results[-1].spec.knob_value:.3g} in {ms:.0f} ms of batched passes. "
+                                          f"Each frame shows one {knob}: the panel titles give every layer's mean and "
+                                          "std, and the panel under them the std per layer. Drag the slider under the "
+                                          "plot to scrub; change any control to leave the sweep.")]
 
     def _fit_histograms(self, sweep: bool) -> None:
         """In the slide layout the histogram plot has a fixed height; a sweep's figure, with its std

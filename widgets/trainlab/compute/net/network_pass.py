@@ -12,14 +12,17 @@ sane network starts near log(10).
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from trainlab.compute.cancel import NEVER, CancelToken
+from trainlab.compute.net import budget
 from trainlab.compute.net import layer_stats as ls
 from trainlab.compute.net import normalization as norms
 from trainlab.compute.net.activations import ACTIVATIONS
@@ -30,11 +33,14 @@ from trainlab.compute.net.results import Histogram, LayerStats, PassResult
 from trainlab.compute.checks import number_in
 from trainlab.compute.net.spec import BIAS_VALUE, GAIN_RANGE, STD_RANGE, NetworkSpec
 from trainlab.compute.net.theory import predicted_std
-from trainlab.compute.net.weight_cache import BaseKey, WeightCache, seeded_generator, shared_cache
+from trainlab.compute.net.weight_cache import PARALLEL_FAMILIES, BaseKey, WeightCache, seeded_generator, shared_cache
 
 Tensor = torch.Tensor
 CLASSES = 10
 DEFAULT_BINS = 60
+# A sweep's configurations run this many at a time: 8 x 16 rows keep the products compute bound
+# on a CPU while holding half the activations of 16 at once.
+SWEEP_CHUNK = 8
 # Generator streams for things that are not weight layers.
 _INPUT_STREAM, _WARMUP_STREAM, _HEAD_STREAM, _SAMPLE_STREAM = -1, -2, -3, -4
 
@@ -132,20 +138,18 @@ def _running_statistics(net: _Network) -> list[tuple[Tensor, Tensor]]:
     return [(mean.view(k, w, -1).mean(1), var.view(k, w, -1).mean(1)) for mean, var in trace.batch_stats]
 
 
+def _base_keys(spec: NetworkSpec, device: torch.device) -> list[BaseKey]:
+    if spec.scheme.family in ("zeros", "constant"):
+        return []
+    return [BaseKey(layer, spec.width, spec.width, spec.scheme.family, spec.seed, str(device))
+            for layer in range(spec.depth)]
+
+
 def _resolve(spec: NetworkSpec, knob_values: Sequence[float], device: torch.device,
              cache: WeightCache, cancel: CancelToken = NEVER) -> _Network:
+    keys = _base_keys(spec, device)
+    bases: list[Tensor | None] = list(cache.get_many(keys, frozenset(keys), cancel)) if keys else [None] * spec.depth
     scheme = spec.scheme
-    keys = []
-    if scheme.family not in ("zeros", "constant"):
-        keys = [BaseKey(layer, spec.width, spec.width, scheme.family, spec.seed, str(device))
-                for layer in range(spec.depth)]
-    missing = sum(not cache.contains(key) for key in keys)
-    check_fits(spec, len(knob_values), missing, device, reclaimable=cache.nbytes)
-    keep = frozenset(keys)
-    bases: list[Tensor | None] = [None] * spec.depth
-    for layer, key in enumerate(keys):
-        cancel.check()  # drawing a new 4096 x 4096 matrix takes a while: abandon between draws
-        bases[layer] = cache.get(key, keep)
     scales = torch.tensor([scheme.scale(v, spec.width, spec.width) for v in knob_values],
                           dtype=torch.float32, device=device)
     head = _normal((spec.width, CLASSES), spec.seed, _HEAD_STREAM, device) / spec.width**0.5
@@ -163,20 +167,110 @@ def _check_knob_values(spec: NetworkSpec, knob_values: Sequence[float]) -> None:
             number_in("gain", value, GAIN_RANGE)
 
 
+def first_use(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = shared_cache) -> str:
+    """What the first pass of `spec` waits for beyond the pass itself, e.g. "drawing 6 orthogonal
+    4096×4096 matrices (about 30 s, once per machine)"; "" if its base matrices are at hand."""
+    dev = pick_device(device)
+    missing = sum(not cache.stored(key) for key in _base_keys(spec, dev))
+    parallel = cache.threads if spec.scheme.family in PARALLEL_FAMILIES else 1
+    seconds = budget.draw_seconds(spec.scheme.family, spec.width, spec.width, missing, dev, parallel)
+    return budget.first_use(spec.scheme.family, spec.width, missing, seconds)
+
+
 def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = "auto",
-              cache: WeightCache = shared_cache, bins: int = DEFAULT_BINS,
-              cancel: CancelToken = NEVER) -> list[PassResult]:
-    """One batched forward + backward pass for each value of the init knob (std or gain).
+              cache: WeightCache = shared_cache, bins: int = DEFAULT_BINS, cancel: CancelToken = NEVER,
+              time_limit: float | None = None, chunk: int = SWEEP_CHUNK,
+              on_chunk: Callable[[list[PassResult]], None] | None = None) -> list[PassResult]:
+    """One forward + backward pass for each value of the init knob (std or gain), batched.
 
     Returns one PassResult per value, each equal to what run_pass gives for
-    spec.with_knob(value). Raises SpecError for a configuration that cannot run, and Cancelled
-    once `cancel` is cancelled (checked between matrix draws and layers).
+    spec.with_knob(value). The values run `chunk` at a time (one batched pass each, which bounds
+    the memory a sweep holds); with `on_chunk`, the first value runs alone and each chunk's
+    results are handed to on_chunk as soon as they are there, so that they can be shown while the
+    rest runs. Raises SpecError for a configuration that cannot run, or whose passes would take
+    longer than `time_limit` seconds; Cancelled once `cancel` is cancelled (checked between
+    matrix draws, chunks and layers).
     """
     spec.validate()
     _check_knob_values(spec, knob_values)
     dev = pick_device(device)
+    sizes = [1] if on_chunk is not None and len(knob_values) > 1 else []
+    while sum(sizes) < len(knob_values):
+        sizes.append(min(chunk, len(knob_values) - sum(sizes)))
+    _check_resources(spec, len(knob_values), max(sizes), dev, cache, time_limit)
+    results: list[PassResult] = []
+    for size in sizes:
+        cancel.check()
+        part = _batched_pass(spec, knob_values[len(results):len(results) + size], dev, cache, bins, cancel)
+        results += part
+        if on_chunk is not None:
+            on_chunk(part)
+    return results
+
+
+class PassMemo:
+    """The last few passes by configuration: going back to a setting shown a moment ago (a
+    slider moved back, a reveal undone) is a lookup instead of a pass."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._results: OrderedDict[tuple, PassResult] = OrderedDict()
+
+    def get(self, key: tuple) -> PassResult | None:
+        if key in self._results:
+            self._results.move_to_end(key)
+        return self._results.get(key)
+
+    def put(self, key: tuple, result: PassResult) -> None:
+        self._results[key] = result
+        while len(self._results) > self.size:
+            self._results.popitem(last=False)
+
+
+def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = shared_cache,
+             bins: int = DEFAULT_BINS, cancel: CancelToken = NEVER, time_limit: float | None = None,
+             on_forward: Callable[[PassResult], None] | None = None, memo: PassMemo | None = None) -> PassResult:
+    """Forward and backward pass of one configuration; see run_sweep.
+
+    on_forward, if given, is called with the forward half as soon as it is there, before the
+    backward pass runs: a PassResult whose activation statistics (mean, std, saturated and dead
+    fractions, inf/NaN, pre-activations, the histograms of both, the theory line and the loss) are
+    run_pass's own, and whose gradient statistics are NaN with empty histograms (not computed yet).
+    With a `memo`, a configuration passed before (on the same device and bins) is not passed again.
+    """
+    spec.validate()
+    dev = pick_device(device)
+    key = (spec.resolved(), str(dev), bins)
+    if memo is not None and (known := memo.get(key)) is not None:
+        return known
+    _check_resources(spec, 1, 1, dev, cache, time_limit)
+    result = _batched_pass(spec, [spec.knob_value], dev, cache, bins, cancel, on_forward)[0]
+    if memo is not None:
+        memo.put(key, result)
+    return result
+
+
+def _check_resources(spec: NetworkSpec, configs: int, batched: int, dev: torch.device, cache: WeightCache,
+                     limit: float | None) -> None:
+    """SpecError before anything is drawn or allocated if `batched` configurations at a time would
+    not fit in memory, or if all `configs` would take longer than `limit` seconds."""
+    missing = sum(not cache.contains(key) for key in _base_keys(spec, dev))
+    check_fits(spec, batched, missing, dev, reclaimable=cache.nbytes)
+    if limit is None:
+        return
+    seconds = budget.pass_seconds(spec, configs, dev, limit)
+    if seconds > limit:
+        what = spec.describe() if configs == 1 else f"a sweep of {configs} values of {spec.describe()}"
+        raise SpecError("size", budget.too_slow(what, seconds, limit))
+
+
+def _batched_pass(spec: NetworkSpec, knob_values: Sequence[float], dev: torch.device, cache: WeightCache,
+                  bins: int, cancel: CancelToken,
+                  on_forward: Callable[[PassResult], None] | None = None) -> list[PassResult]:
+    """The K = len(knob_values) configurations in one forward + backward pass."""
     start = time.perf_counter()
     net = _resolve(spec, knob_values, dev, cache, cancel)
+    started = time.perf_counter()  # the pass proper, after any drawing
     k = net.configs
     running = _running_statistics(net) if spec.norm == "batch" and spec.bn_mode == "running" else None
 
@@ -189,23 +283,23 @@ def run_sweep(spec: NetworkSpec, knob_values: Sequence[float], *, device: str = 
     logits = trace.h[-1] @ net.head
     losses = F.cross_entropy(logits.reshape(k * spec.batch, CLASSES), labels.repeat(k),
                              reduction="none").view(k, spec.batch).mean(1)
+    with torch.no_grad():
+        forward = _forward_summary(spec, trace, bins)
+        forward["loss"] = losses
+    if on_forward is not None:
+        host = ls.to_host(forward)
+        on_forward(_result(spec, host, 0, str(dev), (time.perf_counter() - start) * 1000.0, bins))
+        cancel.check()
     grads = torch.autograd.grad(losses.sum(), trace.h + trace.z)
     grad_h, grad_z = grads[: spec.depth], grads[spec.depth:]
-
     with torch.no_grad():
-        summary = _summarize(spec, trace, grad_h, grad_z, bins, dev)
-        summary["loss"] = losses
+        summary = {**forward, **_backward_summary(spec, trace, grad_h, grad_z, bins, dev)}
         host = ls.to_host(summary)
-    elapsed_ms = (time.perf_counter() - start) * 1000.0
-    return [_result(spec.with_knob(value), host, i, str(dev), elapsed_ms)
+    now = time.perf_counter()
+    budget.note_pass(dev, k * spec.batch, budget.product_flops(spec, k), now - started)
+    elapsed_ms = (now - start) * 1000.0
+    return [_result(spec.with_knob(value), host, i, str(dev), elapsed_ms, bins)
             for i, value in enumerate(knob_values)]
-
-
-def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = shared_cache,
-             bins: int = DEFAULT_BINS, cancel: CancelToken = NEVER) -> PassResult:
-    """Forward and backward pass of one configuration; see run_sweep."""
-    spec.validate()
-    return run_sweep(spec, [spec.knob_value], device=device, cache=cache, bins=bins, cancel=cancel)[0]
 
 
 def output_range(spec: NetworkSpec) -> tuple[float, float] | None:
@@ -220,15 +314,19 @@ def _stack(tensors: Sequence[Tensor]) -> Tensor:
     return torch.stack([t.flatten(1) for t in tensors])
 
 
-def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_z: Sequence[Tensor],
-               bins: int, dev: torch.device) -> dict[str, Tensor]:
+def _clean_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """_stack with every inf and NaN made NaN (layer_stats.finite_only), in place: one copy, not two."""
+    stacked = _stack(tensors)
+    return stacked.masked_fill_(~torch.isfinite(stacked), float("nan"))
+
+
+def _forward_summary(spec: NetworkSpec, trace: _Trace, bins: int) -> dict[str, Tensor]:
+    """Every statistic of the activations and pre-activations, on the device."""
     activation = ACTIVATIONS[spec.activation]
-    h, a, g = (ls.finite_only(_stack(t)) for t in (trace.h, trace.a, grad_h))
+    h, a = _clean_stack(trace.h), _clean_stack(trace.a)
     out: dict[str, Tensor] = {}
     out["mean"], out["std"], out["nonfinite"] = ls.finite_moments(h)
     out["pre_mean"], out["pre_std"], _ = ls.finite_moments(a)
-    out["grad_mean"], out["grad_std"], out["grad_nonfinite"] = ls.finite_moments(g)
-
     layers, configs = h.shape[:2]
     bounded = output_range(spec)
     lo, hi = ls.activation_range(h, bounded)
@@ -238,14 +336,24 @@ def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_
     out["act_lo"], out["act_hi"], out["act_counts"] = lo, hi, ls.histograms(h, lo, hi, bins)
     lo, hi = ls.finite_range(a)
     out["pre_lo"], out["pre_hi"], out["pre_counts"] = lo, hi, ls.histograms(a, lo, hi, bins)
-    lo, hi = ls.layer_ranges(g, *ls.symmetric_range(g), ls.symmetric_range)
-    out["grad_lo"], out["grad_hi"], out["grad_counts"] = lo, hi, ls.histograms(g, lo, hi, bins)
-
     if activation.saturated is not None:
-        out["saturated"] = activation.saturated(_stack(trace.f)).float().mean(-1)
+        # Without a norm after the activation f is h (as bounded f has no inf, cleaning changes nothing).
+        f = h if all(x is y for x, y in zip(trace.f, trace.h)) else _stack(trace.f)
+        out["saturated"] = activation.saturated(f).float().mean(-1)
     if activation.inactive is not None:
         inactive = torch.stack([activation.inactive(t).all(dim=1) for t in trace.a])  # (L, K, D)
         out["dead"] = inactive.float().mean(-1)
+    return out
+
+
+def _backward_summary(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_z: Sequence[Tensor],
+                      bins: int, dev: torch.device) -> dict[str, Tensor]:
+    """Every statistic of the gradients dL/dh and dL/dW, on the device."""
+    g = _clean_stack(grad_h)
+    out: dict[str, Tensor] = {}
+    out["grad_mean"], out["grad_std"], out["grad_nonfinite"] = ls.finite_moments(g)
+    lo, hi = ls.layer_ranges(g, *ls.symmetric_range(g), ls.symmetric_range)
+    out["grad_lo"], out["grad_hi"], out["grad_counts"] = lo, hi, ls.histograms(g, lo, hi, bins)
 
     wg_moments = [ls.weight_grad_moments(hp, gz) for hp, gz in zip(trace.inputs, grad_z)]
     out["wgrad_mean"] = torch.stack([m for m, _ in wg_moments])
@@ -261,19 +369,21 @@ def _summarize(spec: NetworkSpec, trace: _Trace, grad_h: Sequence[Tensor], grad_
     return out
 
 
-def _hist(host: dict[str, Tensor], prefix: str, layer: int, k: int) -> Histogram:
+def _hist(host: dict[str, Tensor], prefix: str, layer: int, k: int, bins: int) -> Histogram:
     """Layer `layer` of configuration k's histogram; its range is per layer (L, K) or shared (K,)."""
+    if f"{prefix}_counts" not in host:  # the backward half of a forward-only result
+        return Histogram(0.0, 1.0, [0] * bins)
     counts = host[f"{prefix}_counts"][layer, k].round().long().tolist()
     lo, hi = host[f"{prefix}_lo"], host[f"{prefix}_hi"]
     at = (layer, k) if lo.dim() == 2 else (k,)
     return Histogram(float(lo[at]), float(hi[at]), counts)
 
 
-def _result(spec: NetworkSpec, host: dict[str, Tensor], k: int, device: str, ms: float) -> PassResult:
+def _result(spec: NetworkSpec, host: dict[str, Tensor], k: int, device: str, ms: float, bins: int) -> PassResult:
     theory = predicted_std(spec)
 
     def value(name: str, layer: int) -> float:
-        return float(host[name][layer, k])
+        return float(host[name][layer, k]) if name in host else math.nan
 
     layers = [
         LayerStats(
@@ -287,16 +397,15 @@ def _result(spec: NetworkSpec, host: dict[str, Tensor], k: int, device: str, ms:
             preactivation_std=value("pre_std", layer),
             grad_mean=value("grad_mean", layer),
             grad_std=value("grad_std", layer),
-            grad_nonfinite=int(value("grad_nonfinite", layer)),
+            grad_nonfinite=int(value("grad_nonfinite", layer)) if "grad_nonfinite" in host else 0,
             weight_grad_mean=value("wgrad_mean", layer),
             weight_grad_std=value("wgrad_std", layer),
             theory_std=theory[layer],
-            activation_hist=_hist(host, "act", layer, k),
-            preactivation_hist=_hist(host, "pre", layer, k),
-            grad_hist=_hist(host, "grad", layer, k),
-            weight_grad_hist=_hist(host, "wgrad", layer, k),
+            activation_hist=_hist(host, "act", layer, k, bins),
+            preactivation_hist=_hist(host, "pre", layer, k, bins),
+            grad_hist=_hist(host, "grad", layer, k, bins),
+            weight_grad_hist=_hist(host, "wgrad", layer, k, bins),
         )
         for layer in range(spec.depth)
     ]
     return PassResult(spec=spec, device=device, ms=ms, loss=float(host["loss"][k]), layers=layers)
-

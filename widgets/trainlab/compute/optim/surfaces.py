@@ -18,6 +18,9 @@ from trainlab.compute.errors import SpecError
 
 Tensor = torch.Tensor
 Box = tuple[float, float, float, float]  # x min, x max, y min, y max
+# The loss and its gradient (f, df/dx, df/dy) at one point, in plain floats: a race steps one
+# point hundreds of times, where a torch call per step costs more than the arithmetic.
+PointFn = Callable[[float, float], tuple[float, float, float]]
 CONDITION_RANGE = (1.0, 1000.0)
 ANGLE_RANGE = (-90.0, 90.0)  # degrees: the quadratic at a + 180 is the quadratic at a
 
@@ -31,6 +34,7 @@ class Surface:
     start: tuple[float, float]
     description: str
     params: dict[str, float] = field(default_factory=dict)
+    point: PointFn | None = None  # fn and its gradient written out for one point (tested against autograd)
 
     def __call__(self, points: Tensor) -> Tensor:
         return self.fn(points)
@@ -62,13 +66,18 @@ def quadratic(condition: float = 20.0, angle: float = 0.0) -> Surface:
         u, v = c * x + s * y, -s * x + c * y
         return 0.5 * (u * u + condition * v * v)
 
+    def point(x: float, y: float) -> tuple[float, float, float]:
+        u, v = c * x + s * y, -s * x + c * y
+        return 0.5 * (u * u + condition * v * v), c * u - s * condition * v, s * u + c * condition * v
+
     return Surface("quadratic", fn, ((0.0, 0.0),), (-4.0, 4.0, -3.0, 3.0), (-3.5, 1.5),
-                   "ill-conditioned quadratic", {"condition": condition, "angle": angle})
+                   "ill-conditioned quadratic", {"condition": condition, "angle": angle}, point)
 
 
 def saddle() -> Surface:
     return Surface("saddle", lambda p: p[..., 0] ** 2 - p[..., 1] ** 2, (), (-2.0, 2.0, -2.0, 2.0), (-1.8, 0.001),
-                   "saddle x^2 - y^2: no minimum, a run that escapes it leaves the box")
+                   "saddle x^2 - y^2: no minimum, a run that escapes it leaves the box",
+                   point=lambda x, y: (x**2 - y**2, 2 * x, -2 * y))
 
 
 def flat_saddle() -> Surface:
@@ -77,8 +86,11 @@ def flat_saddle() -> Surface:
         x, y = _xy(p)
         return x * x - y**4 + y**6 / 6.0
 
+    def point(x: float, y: float) -> tuple[float, float, float]:
+        return x * x - y**4 + y**6 / 6.0, 2 * x, -4 * y**3 + y**5
+
     return Surface("flat_saddle", fn, ((0.0, 2.0), (0.0, -2.0)), (-2.5, 2.5, -3.0, 3.0), (-2.0, 0.05),
-                   "saddle with a flat region around it, minima at y = +-2")
+                   "saddle with a flat region around it, minima at y = +-2", point=point)
 
 
 def rosenbrock() -> Surface:
@@ -86,8 +98,12 @@ def rosenbrock() -> Surface:
         x, y = _xy(p)
         return (1 - x) ** 2 + 100 * (y - x * x) ** 2
 
+    def point(x: float, y: float) -> tuple[float, float, float]:
+        valley = y - x * x
+        return (1 - x) ** 2 + 100 * valley**2, -2 * (1 - x) - 400 * x * valley, 200 * valley
+
     return Surface("rosenbrock", fn, ((1.0, 1.0),), (-2.0, 2.0, -1.0, 3.0), (-1.5, 2.0),
-                   "Rosenbrock's banana valley")
+                   "Rosenbrock's banana valley", point=point)
 
 
 def beale() -> Surface:
@@ -95,7 +111,12 @@ def beale() -> Surface:
         x, y = _xy(p)
         return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y * y) ** 2 + (2.625 - x + x * y**3) ** 2
 
-    return Surface("beale", fn, ((3.0, 0.5),), (-4.5, 4.5, -4.5, 4.5), (1.0, 1.4), "Beale's function")
+    def point(x: float, y: float) -> tuple[float, float, float]:
+        a, b, c = 1.5 - x + x * y, 2.25 - x + x * y * y, 2.625 - x + x * y**3
+        return (a**2 + b**2 + c**2, 2 * (a * (y - 1) + b * (y * y - 1) + c * (y**3 - 1)),
+                2 * x * (a + 2 * b * y + 3 * c * y * y))
+
+    return Surface("beale", fn, ((3.0, 0.5),), (-4.5, 4.5, -4.5, 4.5), (1.0, 1.4), "Beale's function", point=point)
 
 
 def himmelblau() -> Surface:
@@ -103,9 +124,14 @@ def himmelblau() -> Surface:
         x, y = _xy(p)
         return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
 
+    def point(x: float, y: float) -> tuple[float, float, float]:
+        a, b = x * x + y - 11, x + y * y - 7
+        return a**2 + b**2, 4 * x * a + 2 * b, 2 * a + 4 * y * b
+
     minima = ((3.0, 2.0), (-2.805118086952745, 3.131312518250573),
               (-3.779310253377747, -3.283185991286170), (3.584428340330492, -1.848126526964404))
-    return Surface("himmelblau", fn, minima, (-5.0, 5.0, -5.0, 5.0), (0.0, 0.0), "Himmelblau: four minima")
+    return Surface("himmelblau", fn, minima, (-5.0, 5.0, -5.0, 5.0), (0.0, 0.0), "Himmelblau: four minima",
+                   point=point)
 
 
 def rastrigin() -> Surface:
@@ -113,6 +139,9 @@ def rastrigin() -> Surface:
         x, y = _xy(p)
         return 20 + x * x - 10 * torch.cos(2 * math.pi * x) + y * y - 10 * torch.cos(2 * math.pi * y)
 
+    # No point function: at the race's learning rates plain SGD bounces chaotically between the
+    # bumps, and math.sin, one ulp away from torch.sin now and then, grows that into another path.
+    # These runs stay on torch.optim, the reference.
     return Surface("rastrigin", fn, ((0.0, 0.0),), (-5.12, 5.12, -5.12, 5.12), (3.3, 2.6),
                    "Rastrigin: a local minimum near every integer point")
 
