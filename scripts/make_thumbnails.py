@@ -1,6 +1,8 @@
 """Take the thumbnails of the labs index: a real screenshot of every lab, as a student first sees it.
 
     python scripts/make_thumbnails.py [NOTEBOOK ...] [--out DIR]
+    python scripts/make_thumbnails.py --readme
+
 
 Starts `trainlab serve` on a free port, opens each notebook of labs/ (all but the index, or the
 ones named) in headless Chromium, drives the lab to a telling state (a lecture case, a finished
@@ -8,6 +10,9 @@ training run), waits until its figure has drawn and stopped moving, and writes a
 PNG of the figure to labs/images/thumbs/<notebook>.png. A notebook with no recipe below (the
 instructor's guide) is shot from the top of its page. A notebook the index links to that is not
 written yet gets a neutral placeholder card, so the index never shows a broken image.
+
+`--readme` takes instead the README's three pictures: the whole explorer, race and training widget
+(controls included) at full size, in the same states, written to labs/images/.
 """
 
 from __future__ import annotations
@@ -113,6 +118,20 @@ SHOTS: dict[str, Shot] = {
     "06_regularization": Shot(_trained(), TRAINING, "lecture case overfit a subset, then regularize, trained"),
 }
 
+@dataclass(frozen=True)
+class ReadmeShot:
+    """One of the README's pictures: a whole widget of a lab, controls and all."""
+
+    notebook: str
+    region: str
+    file: str
+
+
+README_SHOTS = (ReadmeShot("02_weight_initialization", ".trainlab-explorer", "explorer.png"),
+                ReadmeShot("04_optimizers", ".trainlab-race", "optimizer-race.png"),
+                ReadmeShot("05_training_and_schedules", TRAINING, "training.png"))
+README_WIDTH = 1400  # the page width the README's pictures were first taken at
+
 # The box to photograph: the region's first plot (the controls are illegible at thumbnail size) or,
 # in a notebook without one, the region itself, from its top, in the thumbnail's aspect ratio.
 CLIP_JS = """([selector, aspect]) => {
@@ -123,13 +142,22 @@ CLIP_JS = """([selector, aspect]) => {
 }"""
 
 
-def settled_clip(page: Page, region: str, quiet_ms: int = 700, tries: int = 20) -> dict[str, float]:
+# The whole region (the README's pictures).
+WHOLE_JS = """([selector]) => {
+  const r = document.querySelector(selector).getBoundingClientRect();
+  return {x: r.x, y: r.y, width: r.width, height: r.height};
+}"""
+
+
+def settled_clip(page: Page, region: str, whole: bool = False, quiet_ms: int = 700,
+                 tries: int = 20) -> dict[str, float]:
     """The box to shoot once it has stopped moving: text typeset below or a notice above can still
     shift the page after the figure has drawn."""
-    clip = page.evaluate(CLIP_JS, [region, ASPECT])
+    script, arg = (WHOLE_JS, [region]) if whole else (CLIP_JS, [region, ASPECT])
+    clip = page.evaluate(script, arg)
     for _ in range(tries):
         page.wait_for_timeout(quiet_ms)
-        again = page.evaluate(CLIP_JS, [region, ASPECT])
+        again = page.evaluate(script, arg)
         if again == clip:
             if clip["y"] + clip["height"] > PAGE_HEIGHT:
                 fail(f"the figure in {region} lies below the {PAGE_HEIGHT}-pixel page shot")
@@ -138,14 +166,16 @@ def settled_clip(page: Page, region: str, quiet_ms: int = 700, tries: int = 20) 
     fail(f"the page kept moving around {region}")
 
 
-def shoot(browser: Browser, url: str, shot: Shot) -> bytes:
-    context = browser.new_context(viewport={"width": PAGE_WIDTH, "height": PAGE_HEIGHT}, device_scale_factor=SCALE)
+def shoot(browser: Browser, url: str, shot: Shot, readme: bool = False) -> bytes:
+    """The thumbnail of the lab at url or, for the README, its whole widget at full size."""
+    width, scale = (README_WIDTH, 1) if readme else (PAGE_WIDTH, SCALE)
+    context = browser.new_context(viewport={"width": width, "height": PAGE_HEIGHT}, device_scale_factor=scale)
     try:
         page = context.new_page()
         page.goto(url, timeout=LOAD_MS)
         shot.prepare(page)
         page.mouse.move(0, 0)  # off the plots: a hovered plotly figure shows its tool bar
-        return page.screenshot(clip=settled_clip(page, shot.region))
+        return page.screenshot(clip=settled_clip(page, shot.region, whole=readme))
     finally:
         context.close()  # closing the tab lets the server stop the lab's kernel
 
@@ -207,7 +237,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.error = fail  # one line and status 2, like the trainlab command
     parser.add_argument("notebooks", nargs="*", help="notebook names in labs/ (default: every one but the index)")
     parser.add_argument("--out", default=str(OUT), help="folder for the PNGs (default labs/images/thumbs)")
+    parser.add_argument("--readme", action="store_true", help="take the README's three pictures instead")
     args = parser.parse_args(argv)
+    if args.readme and (args.notebooks or args.out != str(OUT)):
+        fail("--readme takes no notebooks and no --out: it writes labs/images/{explorer,optimizer-race,training}.png")
     known = sorted({p.stem for p in LABS.glob("*.ipynb") if p.stem != "index"} | set(linked_from_index()))
     args.names = [n.removesuffix(".ipynb") for n in args.notebooks] or known
     unknown = [n for n in args.names if n not in known]
@@ -232,8 +265,25 @@ def title_of(name: str) -> str:
     return name.lstrip("0123456789_").replace("_", " ").capitalize()
 
 
+def readme_pictures(browser: Browser) -> None:
+    with trainlab_serve() as base:
+        for picture in README_SHOTS:
+            png = shoot(browser, f"{base}/{picture.notebook}.ipynb", SHOTS[picture.notebook], readme=True)
+            (LABS / "images" / picture.file).write_bytes(png)
+            width, height = png_size(png)
+            print(f"{picture.file}: {SHOTS[picture.notebook].note}; {width}x{height}, {len(png) // 1024} KB", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.readme:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                readme_pictures(browser)
+            finally:
+                browser.close()
+        return 0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
