@@ -158,9 +158,10 @@ def test_coupled_l2_in_adam_collapses(lab, seed):
     assert abs(run.val_loss[-1] - LOG10) < 0.005 and abs(run.val_accuracy[-1] - 0.1) < 0.01
     says(LAB, "within about a hundred steps they are gone")
     assert abs(run.val_loss[run.record_steps.index(120)] - LOG10) < 0.01
-    says(LAB, "Coupled L2 inside Adam needs a far smaller $\\lambda$ (try 0.01)")
+    says(LAB, "Coupled L2 inside Adam needs a far smaller $\\lambda$: at 0.01 it trains again, to about 80 %\n"
+              "validation accuracy")
     small = lab[seed, "adam, L2 0.01"]
-    assert small.config.optimizer.value("weight_decay") == 0.01 and small.val_accuracy[-1] > 0.8
+    assert small.config.optimizer.value("weight_decay") == 0.01 and 0.75 < small.val_accuracy[-1] < 0.86
 
 
 def test_dropout_cell_runs():
