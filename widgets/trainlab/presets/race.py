@@ -34,8 +34,9 @@ RACE_PRESETS: dict[str, RacePreset] = {
                    "0.019 each step multiplies the steep coordinate by 1 - 0.019 · 100 = -0.9: SGD zig-zags "
                    "across the valley, and crawls along it (1.9 % of the way per step), so at step 150 it has "
                    "not arrived; no learning rate makes SGD faster here. Momentum (lr 0.003, ρ 0.9) adds up "
-                   "the gradients: the bounces cancel, the pull along the valley floor builds up speed, and it "
-                   "curves in without zig-zagging. At step 150 its loss is over 1,000 times lower than SGD's."),
+                   "the gradients: the pull along the valley floor builds up speed, and instead of bouncing at "
+                   "every step it swings across the valley in smooth arcs (crossing the floor about every five or "
+                   "six steps) that die out. At step 150 its loss is over 1,000 times lower than SGD's."),
         RacePreset("saddle: SGD stuck vs momentum",
                    _race("flat_saddle", {"sgd": {"lr": 0.05}, "momentum": {"lr": 0.05, "momentum": 0.9}}, 200),
                    "Near a flat saddle the gradient is almost zero: SGD creeps, momentum keeps its velocity and "
