@@ -91,6 +91,8 @@ def test_binder_server_reads_the_voila_settings(tmp_path):
     assert config["VoilaConfiguration"]["strip_sources"] is True
     assert config["VoilaConfiguration"]["show_tracebacks"] is False
     assert config["VoilaConfiguration"]["template"] == "trainlab"
+    from trainlab.serve.app import PAGE_EXTENSIONS
+    assert config["VoilaConfiguration"]["extension_allowlist"] == list(PAGE_EXTENSIONS), "as trainlab serve's pages"
     culling = config["MappingKernelManager"]
     assert culling["cull_idle_timeout"] > 0 and culling["cull_interval"] > 0
     assert culling["cull_connected"] is False  # a student's open page keeps its kernel

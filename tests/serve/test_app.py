@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from trainlab.serve.app import TEMPLATES, voila_command, voila_environment, write_voila_config
+from trainlab.serve.app import PAGE_EXTENSIONS, TEMPLATES, voila_command, voila_environment, write_voila_config
 from trainlab.serve.network import parse_ip
 from trainlab.serve.options import ServeOptions
 
@@ -33,6 +33,20 @@ def test_voila_is_bound_to_loopback_with_sources_stripped_and_culling():
     assert "--no-browser" in command
     assert "--template=trainlab" in command and "--VoilaConfiguration.allow_template_override=NO" in command
     assert "--Voila.kernel_websocket_connection_class=trainlab.serve.connection.TrainlabKernelConnection" in command
+
+
+def test_pages_load_only_the_front_end_extensions_they_use():
+    """Voila loads every JupyterLab extension installed beside it unless told otherwise; Notebook 7's
+    cannot run in a Voila page and logged an error in each one's console."""
+    from traitlets.config.loader import KVArgParseConfigLoader
+    from voila.configuration import VoilaConfiguration
+    from voila.utils import filter_extension
+
+    flags = [a for a in voila_command(ServeOptions(labs=LABS)) if "extension_allowlist" in a]
+    allowed = VoilaConfiguration(config=KVArgParseConfigLoader(flags).load_config()).extension_allowlist
+    assert sorted(allowed) == sorted(PAGE_EXTENSIONS)
+    installed = [{"name": name} for name in (*PAGE_EXTENSIONS, "@jupyter-notebook/lab-extension", "jupyterlab_pygments")]
+    assert [x["name"] for x in filter_extension(installed, extension_allowlist=allowed)] == list(PAGE_EXTENSIONS)
 
 
 def test_classroom_options_reach_voila():

@@ -38,6 +38,13 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "trainlab"
 
 
+# The JupyterLab extensions a lab page loads: Voila's widget manager for ipywidgets 8 and the
+# ipywidgets controls it registers, anywidget (trainlab's own front ends) and jupyterlab-plotly
+# (plotly.js from the page, not over the websocket).
+PAGE_EXTENSIONS = ("@voila-dashboards/widgets-manager8", "@jupyter-widgets/jupyterlab-manager", "anywidget",
+                   "jupyterlab-plotly")
+
+
 def voila_command(options: ServeOptions) -> list[str]:
     """The command line of the Voila server that serves `options`."""
     return [
@@ -55,6 +62,11 @@ def voila_command(options: ServeOptions) -> list[str]:
         # A visitor's ?template=... would otherwise pick another template (with the CDN links, or
         # one that does not exist, whose page never finished loading).
         "--VoilaConfiguration.allow_template_override=NO",
+        # Only the front-end extensions a lab page uses. Voila otherwise loads every JupyterLab
+        # extension installed beside it, and some cannot run outside JupyterLab: with Notebook 7
+        # installed, its @jupyter-notebook/lab-extension put "The getter for the shared module is
+        # not a function" in every page's console.
+        f"--VoilaConfiguration.extension_allowlist={list(PAGE_EXTENSIONS)!r}",
         f"--MappingKernelManager.cull_idle_timeout={options.cull_idle}",
         f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_SECONDS, max(1, options.cull_idle // 2))}",
         "--MappingKernelManager.cull_connected=False",
