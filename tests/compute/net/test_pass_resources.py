@@ -176,7 +176,20 @@ def test_before_any_pass_a_refusal_rests_on_a_timed_product(rates) -> None:
     assumed = budget.product_flops(NetworkSpec(batch=64), 1) / budget.ASSUMED_FLOPS["cpu"]
     seconds = budget.pass_seconds(NetworkSpec(batch=64), 1, cpu, limit=assumed / 2)  # the assumption says no...
     assert rates, "... so one product was timed"
-    assert seconds != pytest.approx(assumed)
+    (timed,) = rates.values()
+    flops = budget.product_flops(NetworkSpec(batch=64), 1)
+    assert seconds == pytest.approx(flops * min(timed, 1 / budget.ASSUMED_FLOPS["cpu"]))
+
+
+def test_a_slow_rate_seen_never_refuses_what_the_assumed_rate_answers_in_time(rates) -> None:
+    """A pass timed on a loaded machine (or a first pass, with its one-time costs) once refused the
+    labs' default setting, and every later pass of its size, since none could run to show better."""
+    cpu = torch.device("cpu")
+    budget.note_pass(cpu, 16, 1e9, 10.0)  # 0.1 GFLOPS: a machine crawling under load
+    default = NetworkSpec()
+    assert budget.pass_seconds(default, 1, cpu, limit=budget.LIVE_SECONDS) == pytest.approx(
+        budget.product_flops(default, 1) / budget.ASSUMED_FLOPS["cpu"])
+    assert run_pass(default.replace(width=512), device="cpu", cache=WeightCache(), time_limit=budget.LIVE_SECONDS)
 
 
 def test_passes_teach_the_budget_their_rate(rates) -> None:
