@@ -55,6 +55,10 @@ def voila_command(options: ServeOptions) -> list[str]:
         # A visitor's ?template=... would otherwise pick another template (with the CDN links, or
         # one that does not exist, whose page never finished loading).
         "--VoilaConfiguration.allow_template_override=NO",
+        # Notebook 7's JupyterLab extension (installed with `notebook`) needs JupyterLab's document
+        # registry, which a Voila page does not have: loaded, it logged a module federation error
+        # (RUNTIME-012, shareKey @jupyterlab/docregistry) on every page.
+        "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
         f"--MappingKernelManager.cull_idle_timeout={options.cull_idle}",
         f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_SECONDS, max(1, options.cull_idle // 2))}",
         "--MappingKernelManager.cull_connected=False",
