@@ -200,14 +200,24 @@ def _run_all(page: Page, timeout_ms: int) -> None:
         page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout_ms)
     except PlaywrightTimeout:
         raise TimeoutError("the notebook's kernel did not become idle") from None
-    # A first open may ask which kernel to start (Notebook 7 did): the proposed one, as a user would.
-    select = page.locator(".jp-Dialog .jp-mod-accept", has_text="Select")
-    if select.count():
-        select.first.click()
-    page.locator(".lm-MenuBar-itemLabel").get_by_text("Run", exact=True).click()
-    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
-    page.wait_for_function("() => [...document.querySelectorAll('.jp-InputPrompt')]"
-                           ".some(p => /[*0-9]/.test(p.textContent))", timeout=timeout_ms)
+    # The menu item acts on the notebook that has the focus: on a first open JupyterLab once left it
+    # in the file browser and Run All Cells did nothing. So: focus a cell, choose the item, and
+    # choose it again (the kernel is idle, no cell has run) if no cell started within 15 s.
+    for attempt in range(3):
+        # A first open may ask which kernel to start (Notebook 7 did): the proposed one, as a user would.
+        select = page.locator(".jp-Dialog .jp-mod-accept", has_text="Select")
+        if select.count():
+            select.first.click()
+        page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
+        page.locator(".lm-MenuBar-itemLabel").get_by_text("Run", exact=True).click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
+        try:
+            page.wait_for_function("() => [...document.querySelectorAll('.jp-InputPrompt')]"
+                                   ".some(p => /[*0-9]/.test(p.textContent))", timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise TimeoutError("Run All Cells started no cell, 3 times") from None
 
 
 def open_once(browser: Browser, server: FrontEndServer, number: int, timeout_s: float = 150.0,
