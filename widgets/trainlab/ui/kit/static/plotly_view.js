@@ -91,6 +91,7 @@ async function render({ model, el }) {
   const onReply = (msg) => {
     if (msg?.type !== "pong") return;
     clearTimeout(noReply);
+    el.dataset.connected = "1";
     clearNotice(el);
   };
   model.on("msg:custom", onReply);
