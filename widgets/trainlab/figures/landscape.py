@@ -19,6 +19,8 @@ import torch
 
 from trainlab.compute.landscape.project import ProjectedPath
 from trainlab.compute.landscape.slice import Slice
+from trainlab.compute.landscape.study import Landscape
+from trainlab.compute.optim.registry import OPTIMIZERS
 from trainlab.figures.style import FONT
 
 # Low loss light, high loss dark blue: the coloured paths stay the boldest thing on the map.
@@ -179,3 +181,8 @@ def interpolation_figure(ts: Sequence[float], losses: torch.Tensor, accuracies: 
               "yaxis2": {"title": {"text": "accuracy (%)"}, "overlaying": "y", "side": "right", "range": [0, 100]},
               "legend": {"orientation": "h", "x": 0.0, "y": 1.12}}
     return {"data": data, "layout": layout}
+
+
+def drawn_paths(landscape: Landscape) -> list[DrawnPath]:
+    """Every run of a study as the figures draw it, in its optimizer's own colour."""
+    return [DrawnPath(p.label, OPTIMIZERS[p.optimizer].colour, p.steps, p.projected) for p in landscape.paths]
