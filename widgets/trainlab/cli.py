@@ -4,7 +4,8 @@
   trainlab stats [network options] [--device NAME] [--json]
   trainlab optimize [--surface NAME] [--optimizer NAME] [hyperparameters] [--steps N] [--start X Y] ... [--json]
   trainlab train [any training setting] [--device NAME] [--json] [--save FILE]
-  trainlab export init|optimizers [options] --out FILE.html [--max-mb N]
+  trainlab landscape [--runs NAME,...] [--directions filter|random|pca] [--grid N] ... [--json]
+  trainlab export init|optimizers|landscape [options] --out FILE.html [--max-mb N]
 
 The options and their help come from the compute layer's registries and ranges (cli_options),
 and every setting goes through the spec that owns it: a bad value or a conflict is refused by the
@@ -188,6 +189,46 @@ def run_train(args: argparse.Namespace) -> int:
     return 0 if save_to is None else _save_run(RunHistory([run]), save_to)
 
 
+# -- trainlab landscape -----------------------------------------------------------------------
+def _landscape_options(p: argparse.ArgumentParser) -> None:
+    from trainlab.cli_options import add_options, landscape_options
+
+    add_options(p, landscape_options())
+    p.add_argument("--json", action="store_true", help="print the slice and the projected paths as JSON")
+
+
+def _landscape_table(landscape: Any, timings: list[str]) -> str:
+    piece = landscape.slice
+    centre = float(piece.loss[piece.size // 2, piece.size // 2])
+    lines = [landscape.spec.describe(), "  " + ", ".join(timings),
+             (f"loss at the centre {centre:.4g}; on the slice from {float(piece.loss.min()):.4g} to "
+              f"{float(piece.loss.max()):.4g} over ±{landscape.span:.3g}")]
+    if landscape.explained is not None:
+        first, second = landscape.explained
+        lines.append(f"the PCA directions explain {first:.1%} + {second:.1%} of the centre run's path")
+    lines.append(f"{'run':<10} {'true loss start → end':>24} {'on the map start → end':>24} {'off the plane':>14}")
+    for path in landscape.paths:
+        p = path.projected
+        lines.append(f"{path.label:<10} {float(p.true_loss[0]):>10.4g} → {float(p.true_loss[-1]):<11.4g} "
+                     f"{float(p.slice_loss[0]):>10.4g} → {float(p.slice_loss[-1]):<11.4g} "
+                     f"{float(p.off_plane.mean()):>13.0%}")
+    return "\n".join(lines)
+
+
+def run_landscape(args: argparse.Namespace) -> int:
+    import time
+
+    from trainlab.cli_options import landscape_from
+    from trainlab.compute.landscape.study import landscape_levels
+
+    spec = landscape_from(args)
+    start, timings = time.perf_counter(), []
+    for landscape in landscape_levels(spec):
+        timings.append(f"{landscape.slice.size} x {landscape.slice.size} after {time.perf_counter() - start:.1f} s")
+    print(json.dumps(_clean(landscape.to_dict())) if args.json else _landscape_table(landscape, timings))
+    return 0
+
+
 # -- trainlab export ---------------------------------------------------------------------------
 def _export_options(p: argparse.ArgumentParser) -> None:
     from trainlab.export import options
@@ -197,23 +238,28 @@ def _export_options(p: argparse.ArgumentParser) -> None:
     options.add_init_arguments(init)
     race = kinds.add_parser("optimizers", help="the optimizer race, animated")
     options.add_race_arguments(race)
-    for q in (init, race):
+    landscape = kinds.add_parser("landscape", help="a computed loss-landscape slice with the runs' projected paths")
+    options.add_landscape_arguments(landscape)
+    for q in (init, race, landscape):
         options.add_output_arguments(q)
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Check every option and the estimated file size, then compute, write, and print the size."""
-    from trainlab.export import ExportTooLarge, init_grid, options, race, write_page
+    from trainlab.export import ExportTooLarge, init_grid, landscape, options, race, write_page
     from trainlab.export.size import megabytes
 
     target = options.output_from_args(args)
-    job = options.init_grid_from_args(args) if args.kind == "init" else options.race_from_args(args)
+    read, build = {"init": (options.init_grid_from_args, lambda job: init_grid.build(job, args.device)),
+                   "optimizers": (options.race_from_args, race.build),
+                   "landscape": (options.landscape_from_args, landscape.build)}[args.kind]
+    job = read(args)
     try:
         estimate = job.estimate().check(target.max_mb, job.shape, job.shrink_hint)
     except ExportTooLarge as error:
         _fail(str(error))
     print(f"computing {job.describe()} (estimated file size {megabytes(estimate.total)})", flush=True)
-    page = init_grid.build(job, args.device) if args.kind == "init" else race.build(job)
+    page = build(job)
     try:
         written = write_page(page, target.path)
     except OSError as error:  # checked before computing, but a disk can fill up or a folder go
@@ -230,6 +276,8 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Calla
     "stats": ("run one forward/backward pass and print per-layer statistics", _stats_options, run_stats),
     "optimize": ("run one optimizer on a 2-D loss surface", _optimize_options, run_optimize),
     "train": ("train the deep net on a data set and print its curves", _train_options, run_train),
+    "landscape": ("train small digits nets and slice their loss landscape, with their paths on it",
+                  _landscape_options, run_landscape),
     "export": ("write one self-contained HTML file whose figure animates offline", _export_options, run_export),
 }
 

@@ -25,12 +25,21 @@ from trainlab.compute.errors import SpecError
 from trainlab.compute.net.activations import ACTIVATIONS
 from trainlab.compute.net.init_schemes import INIT_SCHEMES
 from trainlab.compute.net.spec import (
-    BATCH_RANGE, BIAS_VALUE, BN_MODES, DEPTH_RANGE, GAIN_RANGE, NORM_PLACES, NORMS, STD_RANGE, WIDTH_RANGE,
+    BATCH_RANGE,
+    BIAS_VALUE,
+    BN_MODES,
+    DEPTH_RANGE,
+    GAIN_RANGE,
+    NORM_PLACES,
+    NORMS,
+    STD_RANGE,
+    WIDTH_RANGE,
     NetworkSpec,
 )
 from trainlab.compute.optim.race import START_RANGE, Race
 from trainlab.compute.optim.registry import HYPERPARAMETERS, OPTIMIZERS, TRAINABLE
-from trainlab.compute.optim.runs import NOISE_RANGE as GRADIENT_NOISE_RANGE, STEPS_RANGE as RACE_STEPS_RANGE
+from trainlab.compute.optim.runs import NOISE_RANGE as GRADIENT_NOISE_RANGE
+from trainlab.compute.optim.runs import STEPS_RANGE as RACE_STEPS_RANGE
 from trainlab.compute.optim.schedules import SCHEDULES
 from trainlab.compute.optim.spec import RACE_SCHEDULES, OptimizerSpec
 from trainlab.compute.optim.surfaces import ANGLE_RANGE, CONDITION_RANGE, SURFACES
@@ -181,7 +190,8 @@ def train_settings() -> tuple[str, ...]:
 def training_options(config: TrainConfig) -> dict[str, Option]:
     """Every setting of train_settings(), with `config`'s values as the defaults shown."""
     from trainlab.compute.train import datasets
-    from trainlab.compute.train.config import DROPOUT_RANGE, STEPS_RANGE as TRAIN_STEPS_RANGE
+    from trainlab.compute.train.config import DROPOUT_RANGE
+    from trainlab.compute.train.config import STEPS_RANGE as TRAIN_STEPS_RANGE
 
     data, schedule = config.data, config.schedule
     options = {
@@ -261,3 +271,40 @@ def writable_file(option: str, text: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise SpecError(option, f"cannot write {text!r} (no permission)")
     return path
+
+
+# -- loss landscapes -----------------------------------------------------------------------------
+# Imported where used, as the training modules: a landscape trains its runs.
+def landscape_options() -> dict[str, Option]:
+    """Every LandscapeSpec setting as an option, with its defaults and ranges from compute/."""
+    from trainlab.compute.landscape import study
+
+    spec = study.LandscapeSpec()
+    directions = "; ".join(f"{name}: {words}" for name, words in study.DIRECTIONS.items())
+    return {
+        "runs": Option(f"the optimizers trained, comma-separated, from {', '.join(TRAINABLE)}; the first is the "
+                       f"slice's centre (default {','.join(spec.runs)})", str, metavar="NAME,..."),
+        "directions": Option(f"the plane's directions, {directions} (default {spec.directions})", str),
+        "grid": Option(f"points per side of the slice, {one_of(map(str, study.GRIDS))} (default {spec.grid})", int),
+        "span": Option(f"the slice's half-width in units of the directions (PCA: of the path's extent), "
+                       f"{span(study.SPAN_RANGE)} (default {spec.span:g})"),
+        "width": Option(f"units per layer, {span(study.WIDTH_RANGE)} (default {spec.width})", int),
+        "depth": Option(f"hidden layers, {span(DEPTH_RANGE)} (default {spec.depth})", int),
+        "norm": Option(f"{one_of(study.NORM_CHOICES)} (default {spec.norm})", str),
+        "batch": Option(f"training batch, {one_of(map(str, study.BATCH_CHOICES))} (default {spec.batch})", int),
+        "steps": Option(f"training steps per run, {span(study.STEPS_RANGE)} (default {spec.steps})", int),
+        "eval_samples": Option(f"examples every point is evaluated on, {span(study.EVAL_RANGE)} "
+                               f"(default {spec.eval_samples})", int),
+        "seed": Option(f"seed of the random directions, {span(SEED_RANGE)} (default {spec.seed})", int),
+        "net_seed": Option(f"seed of the initial weights, {span(SEED_RANGE)} (default {spec.net_seed})", int),
+    }
+
+
+def landscape_from(args: argparse.Namespace) -> Any:
+    """The validated LandscapeSpec of the options given (the runs as a list of names)."""
+    from trainlab.compute.landscape.study import LandscapeSpec
+
+    settings = given(args, landscape_options())
+    if "runs" in settings:
+        settings["runs"] = tuple(name.strip() for name in settings["runs"].split(",") if name.strip())
+    return LandscapeSpec(**settings).validate()

@@ -1,6 +1,6 @@
 """The `trainlab export` options: their definitions, and turning their text into an InitGrid, a
 RaceExport and an output target. The options shared with `trainlab stats` and `trainlab optimize`
-come from cli_options; every bad value raises SpecError naming the option (its field, with dashes
+come from cli_options (`export landscape` takes those of `trainlab landscape`); every bad value raises SpecError naming the option (its field, with dashes
 for underscores), which the CLI prints as one line."""
 
 from __future__ import annotations
@@ -11,14 +11,41 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trainlab.cli_options import (
-    NETWORK_SETTINGS, RACE_SETTINGS, SWEPT_SETTINGS, Option, add_device_option, add_options, given, inits,
-    network_from, network_options, race_options, race_settings, race_with, read_number, read_whole, span, writable_file,
+    NETWORK_SETTINGS,
+    RACE_SETTINGS,
+    SWEPT_SETTINGS,
+    Option,
+    add_device_option,
+    add_options,
+    given,
+    inits,
+    landscape_from,
+    landscape_options,
+    network_from,
+    network_options,
+    one_of,
+    race_options,
+    race_settings,
+    race_with,
+    read_number,
+    read_whole,
+    span,
+    writable_file,
 )
 from trainlab.compute import ACTIVATIONS, NetworkSpec, SpecError, pick_device
 from trainlab.compute.checks import number_in, whole_in
 from trainlab.compute.optim.registry import HYPERPARAMETERS, OPTIMIZERS
 from trainlab.compute.optim.spec import OptimizerSpec
-from trainlab.export.init_grid import DEFAULT_ACTIVATIONS, DEFAULT_POINTS, DEFAULT_RANGES, KNOB_RANGES, InitGrid, log_spaced
+from trainlab.export.init_grid import (
+    DEFAULT_ACTIVATIONS,
+    DEFAULT_POINTS,
+    DEFAULT_RANGES,
+    KNOB_RANGES,
+    InitGrid,
+    log_spaced,
+)
+from trainlab.export.landscape import VIEWS as LANDSCAPE_VIEWS
+from trainlab.export.landscape import LandscapeExport
 from trainlab.export.race import FRAMES_RANGE, RaceExport
 from trainlab.export.size import DEFAULT_MAX_MB
 from trainlab.presets import RACE_PRESETS
@@ -166,3 +193,16 @@ def race_from_args(args: argparse.Namespace) -> RaceExport:
     if given(args, _RACE_DEFINING):
         changes["preset"] = None
     return race_with(race, race_settings(args), **changes)
+
+
+# -- export landscape --------------------------------------------------------------------------
+def add_landscape_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `trainlab landscape`, and the view."""
+    add_options(p, {**landscape_options(),
+                    "view": Option(f"{one_of(LANDSCAPE_VIEWS)} (default {LandscapeExport().view})", str)})
+
+
+def landscape_from_args(args: argparse.Namespace) -> LandscapeExport:
+    spec = landscape_from(args)
+    fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    return LandscapeExport(**fields, **given(args, ("view",))).validate()
