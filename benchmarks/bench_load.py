@@ -35,9 +35,9 @@ from pathlib import Path
 from playwright.async_api import Browser, Error as PlaywrightError, async_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.bench_browser import pct, wait_for_port  # noqa: E402
+from benchmarks.bench_browser import pct  # noqa: E402
 from benchmarks.bench_kernel_memory import process_tree, tree_rss_mb  # noqa: E402
-from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_port  # noqa: E402
 from labdriver.console import Console  # noqa: E402
 from labdriver.lab_page import PLOT, SIGNATURE_JS  # noqa: E402
 

@@ -24,8 +24,8 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.bench_browser import pct, wait_for_port  # noqa: E402
-from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from benchmarks.bench_browser import pct  # noqa: E402
+from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for_port  # noqa: E402
 
 LAB = "05_training_and_schedules.ipynb"
 IN_KERNEL = """
