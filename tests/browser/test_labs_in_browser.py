@@ -235,7 +235,9 @@ def test_a_lecture_case_of_several_runs_stops_at_once_and_resumes_where_it_stopp
     _train_until_points(pg, 20)
     clicked = pg.evaluate("() => performance.now()")
     pg.locator(TRAINING).first.get_by_role("button", name="■ Stop").click()
-    pg.locator(TRAINING).first.get_by_role("button", name="▶ Resume").wait_for(timeout=30_000)
+    resume = pg.locator(TRAINING).first.get_by_role("button", name="▶ Resume")
+    resume.wait_for(timeout=30_000)
+    pg.wait_for_function("(b) => !b.disabled", arg=resume.element_handle(), timeout=30_000)
     stopped_after = pg.evaluate("() => performance.now()") - clicked
     stopped = step_of(progress_text(pg))
     pg.wait_for_timeout(2000)
@@ -244,7 +246,9 @@ def test_a_lecture_case_of_several_runs_stops_at_once_and_resumes_where_it_stopp
     assert "/300" in stopped and not busy.is_visible()
 
     pg.locator(TRAINING).first.get_by_role("button", name="▶ Resume").click()
-    pg.locator(TRAINING).first.get_by_role("button", name="▶ Train").wait_for(timeout=240_000)
+    train = pg.locator(TRAINING).first.get_by_role("button", name="▶ Train")
+    train.wait_for(timeout=30_000)  # disabled while the case trains on ...
+    pg.wait_for_function("(b) => !b.disabled", arg=train.element_handle(), timeout=240_000)  # ... until it is done
     legend = pg.evaluate("() => [...document.querySelector('.trainlab-training .trainlab-plot .js-plotly-plot')"
                          ".querySelectorAll('.legendtext')].map(t => t.textContent)")
     assert len(legend) == 4 and len(set(legend)) == 4, legend

@@ -217,6 +217,8 @@ def _stop_during_run(dash: TrainingDashboard, run: int) -> None:
         if len(dash.history.runs) == run - 1 and t is not None and len(t.records) >= 2:
             break
         time.sleep(0.02)
+    # While it trains the (disabled) button says Train, not Resume: the run has not stopped.
+    assert dash.running and dash.train_button.description == "▶ Train" and dash.train_button.disabled
     dash.stop()
     assert dash.wait(60)
 

@@ -436,7 +436,9 @@ class TrainingDashboard(LabWidget[TrainConfig]):
     def _update_buttons(self, running: bool | None = None) -> None:
         running = self.running if running is None else running
         t = self.trainer
-        resumable = t is not None and not t.finished and t.config == self.settings
+        # While a run trains, the disabled button says Train: a "Resume" on it then read as if the
+        # run had stopped (and a page waiting for Resume took a running case for a stopped one).
+        resumable = not running and t is not None and not t.finished and t.config == self.settings
         self.train_button.description = "▶ Resume" if resumable else "▶ Train"
         self.enable("train", not running)
         self.enable("stop", running)
