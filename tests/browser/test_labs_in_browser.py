@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.browser.conftest import screenshot
+from trainlab.presets import TRAIN_PRESETS
 from tests.conftest import ARTIFACTS
 from labdriver.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, TRAINING, choose, last_loss_step, loss_points,
                                     progress_text, set_int, set_slider, settled_signature, signature, status_text, wait_for_change,
@@ -227,6 +228,11 @@ def test_a_lecture_case_of_several_runs_stops_at_once_and_resumes_where_it_stopp
     pg.goto(f"{server}/voila/render/05_training_and_schedules.ipynb")
     wait_for_dashboard(pg)
     choose(pg, "lecture case", "learning rates: the four curves")
+    # The case's own settings reach the controls first; a number typed before they arrive is overwritten.
+    case_steps = str(TRAIN_PRESETS["learning rates: the four curves"].settings["steps"])
+    steps_box = pg.locator(".widget-text", has=pg.locator("label:text-is('steps')")).first.locator("input")
+    pg.wait_for_function("([box, value]) => box.value === value", arg=[steps_box.element_handle(), case_steps],
+                         timeout=30_000)
     set_int(pg, "steps", 300)
     pg.locator(TRAINING).first.get_by_role("button", name="▶ Train").click()
     busy = pg.locator(f"{TRAINING} .trainlab-busy-label").first
