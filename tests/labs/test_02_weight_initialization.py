@@ -11,7 +11,8 @@ import math
 
 import pytest
 
-from tests.labs.labkit import SEEDS, answer, choose_case, move, ratio_per_layer, run_cell, says, shot
+from tests.labs.labkit import (SEEDS, answer, choose_case, grads, move, ratio_per_layer, run_cell, says, shot, stds,
+                               weight_grads)
 
 LAB = "02_weight_initialization"
 CASES = ("tanh, std 0.01", "tanh, std 0.05", "tanh, Xavier", "ReLU, Xavier", "ReLU, Kaiming", "zero init (symmetry)")
@@ -58,18 +59,6 @@ def shots():
         finally:
             explorer.close()
     return out
-
-
-def stds(shot_):
-    return [layer.std for layer in shot_.layers]
-
-
-def grads(shot_):
-    return [layer.grad_std for layer in shot_.layers]
-
-
-def weight_grads(shot_):
-    return [layer.weight_grad_std for layer in shot_.layers]
 
 
 def test_the_network_the_lab_describes(shots):

@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from tests.labs.labkit import SEEDS, answer, move, notices, run_cell, says, shot
+from tests.labs.labkit import SEEDS, answer, move, notices, run_cell, saturated, says, shot, stds
 from trainlab.compute.net.memory import RUNNING_STAT_BATCHES
 
 LAB = "03_normalization"
@@ -57,14 +57,6 @@ def shots():
         finally:
             explorer.close()
     return out
-
-
-def saturated(shot_):
-    return [layer.saturated_fraction for layer in shot_.layers]
-
-
-def stds(shot_):
-    return [layer.std for layer in shot_.layers]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
