@@ -13,18 +13,14 @@ import time
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import anywidget
 import ipywidgets as widgets
 import traitlets
 
 from trainlab.ui.kit.embedding import scale_text
+from trainlab.ui.kit.kernel_link import STATIC, KernelLinked, front_end
 
-_STATIC = Path(__file__).parent / "static"
-# The front end as text, not as a path: anywidget watches a path for changes and ties every
-# instance to the class through that watch, so no closed widget was ever freed.
 PLOTLY_JS_EVERY = 10.0  # seconds: how often one plot sends plotly.js to a page that asks for it
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -35,9 +31,9 @@ def plotly_js() -> bytes:
     return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
 
 
-class PlotlyView(anywidget.AnyWidget):
-    _esm = (_STATIC / "plotly_view.js").read_text()
-    _css = (_STATIC / "plotly_view.css").read_text()
+class PlotlyView(KernelLinked):
+    _esm = front_end("plotly_view.js")
+    _css = (STATIC / "plotly_view.css").read_text()
 
     figure = traitlets.Dict().tag(sync=True)
     # Traces that rarely change (a contour map), drawn before figure["data"]: sent only when they

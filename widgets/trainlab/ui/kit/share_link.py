@@ -4,23 +4,20 @@ and the page's own query string sent to the kernel once (a Voila page opened fro
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 
-_STATIC = Path(__file__).parent / "static"
-# The front end as text, not as a path: anywidget watches a path for changes and ties every
-# instance to the class through that watch, so no closed widget was ever freed.
+from trainlab.ui.kit.kernel_link import STATIC, KernelLinked, front_end
 
 
-class ShareLink(anywidget.AnyWidget):
+
+class ShareLink(KernelLinked):
     """A button that shows the page's address with `query` appended, ready to copy. With
     `follow_page` set, a Voila page sends its own query string once, to on_page_query's handler."""
 
-    _esm = (_STATIC / "share_link.js").read_text()
-    _css = (_STATIC / "plotly_view.css").read_text()
+    _esm = front_end("share_link.js")
+    _css = (STATIC / "plotly_view.css").read_text()
     query = traitlets.Unicode("").tag(sync=True)
     follow_page = traitlets.Bool(False).tag(sync=True)
 

@@ -4,25 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 
-_STATIC = Path(__file__).parent / "static"
-# The front end as text, not as a path: anywidget watches a path for changes and ties every
-# instance to the class through that watch, so no closed widget was ever freed.
+from trainlab.ui.kit.kernel_link import STATIC, KernelLinked, front_end
+
 Notice = tuple[str, str]  # (level, text): level is error, warning or info
 LEVELS = ("error", "warning", "info")
 
 
-class StatusBar(anywidget.AnyWidget):
+class StatusBar(KernelLinked):
     """line: (css class, text) parts joined by " · "; notices: (level, text); busy: what is
     being computed ("" when idle). Texts are shown as text, never as HTML."""
 
-    _esm = (_STATIC / "status.js").read_text()
-    _css = (_STATIC / "plotly_view.css").read_text()
+    _esm = front_end("status.js")
+    _css = (STATIC / "plotly_view.css").read_text()
     line = traitlets.List().tag(sync=True)
     notices = traitlets.List().tag(sync=True)
     busy = traitlets.Unicode("").tag(sync=True)

@@ -82,9 +82,9 @@ async function render({ model, el }) {
   node.className = "trainlab-plot-area";
   el.appendChild(node);
 
-  // Does this plot hear from the kernel? anywidget drops every message to a model whose front
-  // end took more than 2 s to initialize (a busy page: "[anywidget] Failed to initialize model"),
-  // and the plot would then keep its first figure for ever. The kernel answers a ping at once.
+  // Does this plot hear from the kernel? kernel_link.js mends the one known way to lose it
+  // (anywidget's 2 s limit); if anything else cuts it off, the plot would keep its first figure
+  // for ever and must say so. The kernel answers a ping at once.
   const noReply = setTimeout(() => notice(el, "This plot is not receiving updates from the kernel " +
                                               "(the page was too busy while it loaded). " + RELOAD),
                              KERNEL_REPLY_MS);
@@ -95,6 +95,7 @@ async function render({ model, el }) {
     clearNotice(el);
   };
   model.on("msg:custom", onReply);
+  await trainlabKernelLink(model); // a reply to a model cut off from its kernel would be lost
   model.send({ type: "ping" });
 
   let Plotly;
@@ -193,4 +194,4 @@ async function render({ model, el }) {
   };
 }
 
-export default { render };
+export default { initialize: ({ model }) => { trainlabKernelLink(model); }, render };

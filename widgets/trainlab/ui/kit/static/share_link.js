@@ -55,7 +55,7 @@ function render({ model, el }) {
   };
   model.on("change:query", update);
   model.on("change:follow_page", sendPageQuery);
-  sendPageQuery();
+  trainlabKernelLink(model).then(sendPageQuery);
   el.append(open, url, copy);
   return () => {
     model.off("change:query", update);
@@ -63,4 +63,4 @@ function render({ model, el }) {
   };
 }
 
-export default { render };
+export default { initialize: ({ model }) => { trainlabKernelLink(model); }, render };

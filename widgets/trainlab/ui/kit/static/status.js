@@ -116,4 +116,5 @@ function render({ model, el }) {
   };
 }
 
-export default { render };
+// The link is mended (if need be) as soon as the front end loads, before any view is drawn.
+export default { initialize: ({ model }) => { trainlabKernelLink(model); }, render };
