@@ -79,6 +79,7 @@ class OpenResult:
     outputs: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     known: list[str] = field(default_factory=list)  # KNOWN_PAGE_LOAD_ERRORS seen
+    mended: int = 0  # anywidget's errors for models trainlab's front end mended (labdriver/console.py)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +92,8 @@ class OpenResult:
                f"{self.seconds:5.1f} s"
         if self.known:
             text += f" (known {NAMES[self.front_end]} page-load error, not a widget's: {'; '.join(self.known)})"
+        if self.mended:
+            text += f" (anywidget gave up on a model, {self.mended} messages dropped; mended by trainlab)"
         return text + ("" if self.ok else " -- " + "; ".join(self.problems))
 
 
@@ -247,8 +250,10 @@ def open_once(browser: Browser, server: FrontEndServer, number: int, timeout_s: 
         result.seconds = time.monotonic() - started
         result.problems.append(f"{type(error).__name__}: {str(error).splitlines()[0][:200]}")
     known = KNOWN_PAGE_LOAD_ERRORS.get(server.front_end, ())
-    result.known = [e for e in console.errors if e in known]
-    result.problems += [e for e in console.errors if e not in known]
+    unexplained = console.unexplained()
+    result.mended = len(console.errors) - len(unexplained)
+    result.known = [e for e in unexplained if e in known]
+    result.problems += [e for e in unexplained if e not in known]
     if screenshot is not None and not result.ok:
         try:
             page.screenshot(path=str(screenshot), full_page=True)

@@ -52,7 +52,7 @@ def test_a_link_opens_the_lab_in_its_state_and_the_link_control_gives_it_back(se
     wait_for_figure(pg)
     wait_for_drawn(pg, "gelu ·", "4×4096")
     assert _select_value(pg, "activation") == "gelu"
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def test_a_bad_link_opens_the_lab_with_a_notice(server, page):
@@ -66,7 +66,7 @@ def test_a_bad_link_opens_the_lab_with_a_notice(server, page):
     assert "Link:" in text and "activation='softmax': must be one of" in text and "'colour'" in text and "depth='many'" in text
     assert _select_value(pg, "activation") == "tanh", "a bad value leaves the setting as it was"
     screenshot(pg, "bad-link-notice")
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def test_predict_then_reveal_moves_the_explorer(server, page):
@@ -86,7 +86,7 @@ def test_predict_then_reveal_moves_the_explorer(server, page):
     wait_for_change(pg, before)
     assert question.locator("input[type=radio]").first.is_disabled(), "a committed guess stays committed"
     question.screenshot(path=str(ARTIFACTS / "predict-reveal.png"))
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def test_compact_widgets_fit_a_slide_and_react(server, browser):
@@ -121,6 +121,6 @@ def test_compact_widgets_fit_a_slide_and_react(server, browser):
         set_slider(pg, "gain", "0.5")
         wait_for_drawn(pg, "gain 0.5")
         wait_for_change(pg, before)
-        assert console.errors == []
+        assert console.unexplained() == []
     finally:
         context.close()

@@ -45,5 +45,5 @@ def test_a_dead_kernel_is_announced_with_a_reload_button(server, page):
     assert not pg.locator(".trainlab-explorer .trainlab-lost").first.is_visible()
     # What the page logged about the lost connection (the kernel's websocket closing, requests for
     # the dead kernel) is the fault itself, not an error of the labs.
-    unrelated = [e for e in console.errors if not re.search(r"kernel|websocket|WebSocket|connection|40[34]|500", e)]
+    unrelated = [e for e in console.unexplained() if not re.search(r"kernel|websocket|WebSocket|connection|40[34]|500", e)]
     assert unrelated == []

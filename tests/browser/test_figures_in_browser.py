@@ -93,7 +93,7 @@ def test_the_race_map_stays_drawn_and_the_slider_names_the_step_drawn(server, pa
             at = steps.index(s["drawn"])
             assert s["label"] in {f"step {step}" for step in steps[at:at + 2]}, s
         assert end["share"] > MAP_SHARE and end == {**opened, "share": end["share"]}, (opened, end)
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 # -- the explorer -----------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_a_sweep_shows_the_frame_on_its_slider_in_every_panel(server, page):
     pg.wait_for_timeout(500)
     state = _explorer_state(pg)
     assert f"std {value}:" in state["panel"] and _agrees(state["layerStd"], state["measured"]), state
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def test_changing_the_activation_mid_sweep_draws_one_configuration(server, page):
@@ -194,7 +194,7 @@ def test_changing_the_activation_mid_sweep_draws_one_configuration(server, page)
         pg.wait_for_timeout(1500)
         assert signature(pg) == settled, f"{when}: the figure still moves"
         screenshot(pg, f"explorer-after-sweep-{activation}")
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def test_the_explorer_says_what_it_cannot_draw(server, page):
@@ -222,7 +222,7 @@ def test_the_explorer_says_what_it_cannot_draw(server, page):
     assert pg.locator(f"{HISTOGRAMS} .annotation-text", has_text="each layer its own range").count() == 1
     assert "exploding" in " ".join(pg.locator(".trainlab-notice-warning").all_inner_texts())
     pg.locator(EXPLORER).screenshot(path=str(ARTIFACTS / "explorer-exploding.png"))
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 # The table's last header cell: its right edge, the explorer's, and whether any box between them

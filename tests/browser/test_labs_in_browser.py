@@ -9,6 +9,7 @@ import pytest
 from tests.browser.conftest import screenshot
 from trainlab.presets import TRAIN_PRESETS
 from tests.conftest import ARTIFACTS
+from labdriver.console import ANYWIDGET_GAVE_UP
 from labdriver.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, TRAINING, choose, last_loss_step, loss_points,
                                     progress_text, set_int, set_slider, settled_signature, signature, status_text, wait_for_change,
                                     wait_for_dashboard, wait_for_drawn, wait_for_figure)
@@ -33,7 +34,7 @@ def test_index_links_every_lab(server, page):
     cards.first.click()
     pg.wait_for_url("**/02_weight_initialization.ipynb", timeout=30_000)
     wait_for_figure(pg)
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 @pytest.mark.parametrize("lab", EXPLORER_LABS)
@@ -67,7 +68,7 @@ def test_lab_reacts_to_controls_and_animates(server, page, lab):
         seen.add(signature(pg))
     assert len(seen) >= 4, "the sweep did not animate"
     screenshot(pg, f"{lab}-sweep")
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def test_bad_value_shows_notice_and_keeps_figure(server, page):
@@ -89,7 +90,7 @@ def test_bad_value_shows_notice_and_keeps_figure(server, page):
     wait_for_drawn(pg, "4×4096")
     wait_for_change(pg, before)
     assert pg.locator(".trainlab-notice-error").count() == 0
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def test_every_reload_draws_and_reacts(server, page):
@@ -102,7 +103,7 @@ def test_every_reload_draws_and_reacts(server, page):
         choose(pg, "activation", activations[load % 2])
         wait_for_drawn(pg, activations[load % 2] + " ·")
         wait_for_change(pg, before)
-        assert console.errors == [], f"load {load + 1}: {console.errors}"
+        assert console.unexplained() == [], f"load {load + 1}: {console.errors}"
 
 
 # Every trainlab front end loads 2.5 s late: anywidget gives a model 2 s from its creation, then
@@ -119,15 +120,12 @@ LATE_FRONT_ENDS_JS = """(() => {
     }
   };
 })();"""
-ANYWIDGET_GAVE_UP = "[anywidget] Failed to initialize model"
 
 
 def test_front_ends_that_anywidget_gave_up_on_are_mended(server, page):
     """The front ends load after anywidget's 2 s limit: the page still draws, reacts, and the
     status line follows the kernel (without the mending the plot kept its first figure)."""
     pg, console = page
-    warnings: list[str] = []
-    pg.on("console", lambda message: message.type == "warning" and warnings.append(message.text))
     pg.add_init_script(LATE_FRONT_ENDS_JS)
     pg.goto(f"{server}/voila/render/02_weight_initialization.ipynb")
     before = wait_for_figure(pg)
@@ -137,11 +135,10 @@ def test_front_ends_that_anywidget_gave_up_on_are_mended(server, page):
     pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)
     assert pg.locator(".trainlab-plot-notice").count() == 0
     screenshot(pg, "mended-front-ends")
-    assert any("[trainlab] anywidget gave up" in w for w in warnings), warnings
-    # The limit was hit (else this test proves nothing), and anywidget's own complaint about it
-    # is all the page logged.
-    assert any(ANYWIDGET_GAVE_UP in e for e in console.errors), console.errors
-    assert [e for e in console.errors if ANYWIDGET_GAVE_UP not in e] == []
+    # The limit was hit (else this test proves nothing), the front ends mended their models, and
+    # anywidget's own complaint about it is all the page logged.
+    assert console.mended and any(ANYWIDGET_GAVE_UP in e for e in console.errors), console.errors
+    assert console.unexplained() == []
 
 
 def test_page_without_plotly_renderer_gets_plotly_js_from_the_kernel(server, page):
@@ -155,7 +152,7 @@ def test_page_without_plotly_renderer_gets_plotly_js_from_the_kernel(server, pag
     wait_for_drawn(pg, "relu ·")
     wait_for_change(pg, before)
     # Only the blocked extension's own failure may be logged: its request, and the loader's event.
-    unexpected = [e for e in console.errors if "jupyterlab-plotly" not in e and not e.startswith("console: Event (")]
+    unexpected = [e for e in console.unexplained() if "jupyterlab-plotly" not in e and not e.startswith("console: Event (")]
     assert unexpected == []
 
 
@@ -194,7 +191,7 @@ def test_optimizer_lab_recomputes_and_races(server, page):
     assert after_preset in seen or len(seen) > 4
     screenshot(pg, "04_optimizers-race")
     pg.locator(".trainlab-race").screenshot(path=str(ARTIFACTS / "optimizer-race-widget.png"))
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def _train_until_points(page, more_than: int, timeout_ms: int = 60_000) -> int:
@@ -247,7 +244,7 @@ def test_training_lab_trains_live_and_stops(server, page, lab):
     _train_until_points(pg, points)
     pg.locator(TRAINING).first.get_by_role("button", name="■ Stop").click()
     resume.wait_for(timeout=30_000)
-    assert console.errors == []
+    assert console.unexplained() == []
 
 
 def test_training_lab_starts_on_every_reload(server, page):
@@ -257,7 +254,7 @@ def test_training_lab_starts_on_every_reload(server, page):
         wait_for_dashboard(pg)
         pg.locator(TRAINING).first.get_by_role("button", name="▶ Train").click()
         _train_until_points(pg, 0)
-        assert console.errors == [], f"load {load + 1}: {console.errors}"
+        assert console.unexplained() == [], f"load {load + 1}: {console.errors}"
 
 
 def test_a_lecture_case_of_several_runs_stops_at_once_and_resumes_where_it_stopped(server, page):
@@ -300,4 +297,4 @@ def test_a_lecture_case_of_several_runs_stops_at_once_and_resumes_where_it_stopp
     assert len(legend) == 4 and len(set(legend)) == 4, legend
     assert all("." not in name.replace("0.", "").replace("1e-0", "") and "None" not in name for name in legend), legend
     screenshot(pg, "05-case-resumed")
-    assert console.errors == []
+    assert console.unexplained() == []
