@@ -1,7 +1,8 @@
 """trainlab: interactive, visual labs on how deep networks train.
 
 `from trainlab import InitExplorer` gives the initialization & normalization explorer,
-`OptimizerRace` the optimizer race, `TrainingDashboard` live training on real data, and
+`OptimizerRace` the optimizer race, `TrainingDashboard` live training on real data,
+`LandscapeExplorer` the trained net's loss landscape with the optimizers' paths on it, and
 `PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
 the pure-PyTorch layer behind them, usable from scripts.
 
@@ -20,6 +21,7 @@ _PUBLIC = {
     "InitExplorer": "trainlab.ui.init_explorer",
     "OptimizerRace": "trainlab.ui.optimizer_race",
     "TrainingDashboard": "trainlab.ui.training_dashboard",
+    "LandscapeExplorer": "trainlab.ui.landscape_explorer",
     "PredictReveal": "trainlab.ui.predict_reveal",
     "NetworkSpec": "trainlab.compute.net.spec",
     "PassResult": "trainlab.compute.net.results",

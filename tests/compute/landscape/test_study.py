@@ -33,7 +33,7 @@ def test_a_cancelled_study_keeps_no_half_trained_run() -> None:
     cancel.cancel()
     with pytest.raises(Cancelled):
         next(landscape_levels(TINY, cache, cancel))
-    assert cache._runs == {}
+    assert cache.trained() == []
 
 
 def test_a_bad_setting_is_refused_by_name() -> None:

@@ -1,8 +1,11 @@
 """The lecture cases, one module per kind of widget: the explorer's experiments (init.py), the
-race's lecture points (race.py) and the dashboard's lessons (train.py)."""
+race's lecture points (race.py), the dashboard's lessons (train.py) and the loss landscape's
+cases (landscape.py)."""
 
 from trainlab.presets.init import INIT_PRESETS, Preset
+from trainlab.presets.landscape import LANDSCAPE_PRESETS, LandscapePreset
 from trainlab.presets.race import RACE_PRESETS, RacePreset
 from trainlab.presets.train import TRAIN_PRESETS, TrainPreset
 
-__all__ = ["INIT_PRESETS", "RACE_PRESETS", "TRAIN_PRESETS", "Preset", "RacePreset", "TrainPreset"]
+__all__ = ["INIT_PRESETS", "LANDSCAPE_PRESETS", "RACE_PRESETS", "TRAIN_PRESETS", "LandscapePreset", "Preset",
+           "RacePreset", "TrainPreset"]

@@ -21,7 +21,7 @@ from trainlab.compute.optim.race import Race
 from trainlab.compute.optim.registry import HYPERPARAMETERS, OPTIMIZERS
 from trainlab.compute.optim.spec import RACE_SCHEDULES, OptimizerSpec
 from trainlab.compute.optim.surfaces import SURFACES
-from trainlab.ui.kit.state import Parser, encode_value, parse_choice, parse_float, parse_int
+from trainlab.ui.kit.state import Parser, encode_value, parse_choice, parse_float, parse_int, parse_names
 
 VIEWS = ("contour", "3-D", "basins")
 # A log slider snaps its value to 0.001 of a decade (0.12 %) and sends it back from the page: a
@@ -67,14 +67,6 @@ def _parse_point(value: Any) -> tuple[float, float]:
     return parse_float(parts[0]), parse_float(parts[1])
 
 
-def _parse_optimizers(value: Any) -> tuple[str, ...]:
-    names = [n.strip() for n in value.split(",") if n.strip()] if isinstance(value, str) else list(value)
-    unknown = [n for n in names if n not in OPTIMIZERS]
-    if unknown:
-        raise ValueError(f"expected names from {', '.join(OPTIMIZERS)}, not {value!r}")
-    return tuple(names)
-
-
 class RaceModel:
     """The settings model (see kit/lab_widget.py) of the optimizer race."""
 
@@ -85,7 +77,7 @@ class RaceModel:
         parsers: dict[str, Parser] = {
             "surface": parse_choice(list(SURFACES)), "condition": parse_float, "angle": parse_float,
             "steps": parse_int, "noise": parse_float, "seed": parse_int, "start": _parse_point,
-            "schedule": parse_choice(RACE_SCHEDULES), "optimizers": _parse_optimizers,
+            "schedule": parse_choice(RACE_SCHEDULES), "optimizers": parse_names(OPTIMIZERS),
             "view": parse_choice(VIEWS), "state_of": parse_choice(list(OPTIMIZERS))}
         # Every optimizer with every hyperparameter: one an optimizer does not take (adam.momentum)
         # is then refused with the reason, not called an unknown setting.

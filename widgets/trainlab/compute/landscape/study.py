@@ -10,8 +10,9 @@ paths part from one point.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,34 +175,48 @@ class Landscape:
 
 class LandscapeCache:
     """Trained runs by their training configuration, and finished studies by their spec: a
-    control that only changes the view, or comes back to earlier settings, trains nothing again."""
+    control that only changes the view, or comes back to earlier settings, trains nothing again.
+    Several widgets' worker threads may share one: its tables are read and written under a lock
+    (training runs outside it; two threads asking for the same new run both train it)."""
 
     def __init__(self) -> None:
         self._runs: OrderedDict[TrainConfig, TrainedRun] = OrderedDict()
         self._done: OrderedDict[LandscapeSpec, Landscape] = OrderedDict()
+        self._lock = threading.Lock()
 
     def run(self, config: TrainConfig, cancel: CancelToken = NEVER) -> TrainedRun:
-        if config in self._runs:
-            self._runs.move_to_end(config)
-            return self._runs[config]
+        with self._lock:
+            if config in self._runs:
+                self._runs.move_to_end(config)
+                return self._runs[config]
         trainer = Trainer(config, keep_weights=True)
         trainer.run(should_stop=lambda: cancel.cancelled)
         cancel.check()  # an unfinished run is not kept
         final = weights_of(trainer.model)
         run = TrainedRun(config.optimizer.name, (*(r.step for r in trainer.records), trainer.step),
                          (*trainer.weight_path, final), trainer)
-        self._runs[config] = run
-        while len(self._runs) > CACHED_RUNS:
-            self._runs.popitem(last=False)
+        with self._lock:
+            _keep(self._runs, config, run)
         return run
 
     def finished(self, spec: LandscapeSpec) -> Landscape | None:
-        return self._done.get(spec)
+        with self._lock:
+            return self._done.get(spec)
 
     def keep(self, landscape: Landscape) -> None:
-        self._done[landscape.spec] = landscape
-        while len(self._done) > CACHED_RUNS:
-            self._done.popitem(last=False)
+        with self._lock:
+            _keep(self._done, landscape.spec, landscape)
+
+    def trained(self) -> list[TrainConfig]:
+        """The training configurations of the runs kept (for tests and scripts)."""
+        with self._lock:
+            return list(self._runs)
+
+
+def _keep(table: OrderedDict, key: Any, value: Any) -> None:
+    table[key] = value
+    while len(table) > CACHED_RUNS:
+        table.popitem(last=False)
 
 
 def eval_set(trainer: Trainer, samples: int) -> EvalSet:
@@ -211,17 +226,26 @@ def eval_set(trainer: Trainer, samples: int) -> EvalSet:
     return EvalSet(torch.cat([data.x_val, data.x_train])[:samples], torch.cat([data.y_val, data.y_train])[:samples])
 
 
-def landscape_levels(spec: LandscapeSpec, cache: LandscapeCache | None = None,
-                     cancel: CancelToken = NEVER) -> Iterator[Landscape]:
+def _quiet(_what: str) -> None:
+    pass
+
+
+def landscape_levels(spec: LandscapeSpec, cache: LandscapeCache | None = None, cancel: CancelToken = NEVER,
+                     on_phase: Callable[[str], None] = _quiet) -> Iterator[Landscape]:
     """The study, one Landscape per grid level, coarse to fine (one only, if it was finished
-    before). Cancelled at the next check point once `cancel` is."""
+    before). Cancelled at the next check point once `cancel` is. on_phase(words) is told what is
+    being computed next ("training Adam (2 of 2)"), for a status line."""
     spec = spec.validate()
     cache = cache if cache is not None else LandscapeCache()
     done = cache.finished(spec)
     if done is not None:
         yield done
         return
-    runs = [cache.run(spec.train_config(name), cancel) for name in spec.runs]
+    runs = []
+    for k, name in enumerate(spec.runs, 1):
+        on_phase(f"training {OPTIMIZERS[name].label} for {spec.steps} steps ({k} of {len(spec.runs)})")
+        runs.append(cache.run(spec.train_config(name), cancel))
+    on_phase("projecting the paths on the plane")
     centre = runs[0]
     model, base = centre.trainer.model, centre.final
     data = eval_set(centre.trainer, spec.eval_samples)
@@ -245,10 +269,14 @@ def landscape_levels(spec: LandscapeSpec, cache: LandscapeCache | None = None,
     if spec.directions == "pca":
         extent = float(paths[0].projected.coords.abs().max())
         span = spec.span * PCA_MARGIN * max(extent, 1e-6)
+    on_phase(f"slicing: {spec.levels[0]} x {spec.levels[0]} points")
     for piece in progressive_slice(model, base, first, second, data, span=span, levels=spec.levels, cancel=cancel):
         landscape = Landscape(spec, piece, tuple(paths), span, explained)
         if landscape.finished:
             cache.keep(landscape)
+        else:
+            finer = spec.levels[spec.levels.index(piece.size) + 1]
+            on_phase(f"refining the slice from {piece.size} x {piece.size} to {finer} x {finer} points")
         yield landscape
 
 

@@ -63,6 +63,17 @@ def parse_choice(choices: Mapping[Any, Any] | list[Any] | tuple[Any, ...]) -> Pa
     return parse
 
 
+def parse_names(choices: Mapping[str, Any] | tuple[str, ...]) -> Parser:
+    """The parser for a list of names among `choices` (or a mapping's keys): "sgd,adam" from a
+    link, or a list or tuple from a program; the names as a tuple, in the order given."""
+    def parse(value: Any) -> tuple[str, ...]:
+        names = [n.strip() for n in value.split(",") if n.strip()] if isinstance(value, str) else list(value)
+        if any(n not in choices for n in names):
+            raise ValueError(f"expected names from {', '.join(choices)}, not {value!r}")
+        return tuple(names)
+    return parse
+
+
 def parser_like(default: Any) -> Parser:
     """The parser for a setting whose default is `default` (None: an optional number)."""
     if isinstance(default, bool):
