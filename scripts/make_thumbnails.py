@@ -38,7 +38,9 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
 from labdriver.chromium import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
-from labdriver.lab_page import TRAINING, choose, settled_signature, wait_for_change, wait_for_dashboard, wait_for_figure  # noqa: E402
+from labdriver.lab_page import (  # noqa: E402
+    TRAINING, choose, settled_signature, wait_for_change, wait_for_dashboard, wait_for_drawn, wait_for_figure,
+)
 
 LABS = ROOT / "labs"
 OUT = LABS / "images" / "thumbs"
@@ -93,6 +95,13 @@ def _trained(preset: str | None = None) -> Callable[[Page], None]:
     return prepare
 
 
+def _landscape(page: Page) -> None:
+    """The finest slice: the coarse pictures before it would show a blockier map."""
+    wait_for_figure(page, LOAD_MS)
+    wait_for_drawn(page, "41 x 41 slice", timeout_ms=LOAD_MS)
+    settled_signature(page)
+
+
 def _page_top(page: Page) -> None:
     page.wait_for_selector(".jp-RenderedHTMLCommon h1", timeout=LOAD_MS)
     page.wait_for_timeout(1500)  # let fonts and images settle
@@ -116,6 +125,7 @@ SHOTS: dict[str, Shot] = {
     "05_training_and_schedules": Shot(_trained("learning rates: the four curves"), TRAINING,
                                       "lecture case learning rates: the four curves, trained"),
     "06_regularization": Shot(_trained(), TRAINING, "lecture case overfit a subset, then regularize, trained"),
+    "07_loss_landscapes": Shot(_landscape, ".trainlab-landscape", "lecture case SGD vs Adam paths, the 41 x 41 slice"),
 }
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from labdriver.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, TRAININ
 
 pytestmark = pytest.mark.browser
 EXPLORER_LABS = ["02_weight_initialization", "03_normalization"]
-ALL_LABS = [*EXPLORER_LABS, "04_optimizers", "05_training_and_schedules", "06_regularization"]
+ALL_LABS = [*EXPLORER_LABS, "04_optimizers", "05_training_and_schedules", "06_regularization", "07_loss_landscapes"]
 TRAINING_LABS = ["05_training_and_schedules", "06_regularization"]
 RELOADS = 20
 TRAINING_RELOADS = 5

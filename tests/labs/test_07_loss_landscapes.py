@@ -1,0 +1,121 @@
+"""Lab 07, loss landscapes: every checkable sentence against the studies the widget computes and
+draws. The lab's own cell builds the explorer; its question is answered, and every lecture case
+chosen from the menu. Training and the slices are deterministic (seeded); the figures' tests hold
+that what is drawn is what is computed, so the numbers here are read from the widget's result."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.labs.labkit import answer, notices, run_cell, says
+from trainlab.presets import LANDSCAPE_PRESETS
+from trainlab.ui.landscape_explorer import SHARED_CACHE
+
+LAB = "07_loss_landscapes"
+
+
+def _drawn(explorer):
+    assert explorer.wait(600)
+    assert explorer.result is not None and explorer.result.finished
+    return explorer.result
+
+
+@pytest.fixture(scope="module")
+def studies():
+    cell = run_cell(LAB)
+    explorer, question = cell["landscape"], cell["question"]
+    out = {"start": _drawn(explorer), "start notices": notices(explorer), "preset": explorer.preset.value}
+    try:
+        out["explanation"] = " ".join(question.explanation.split())
+        answer(question)
+        out["revealed"] = (explorer.preset.value, _drawn(explorer))
+        for label in LANDSCAPE_PRESETS:
+            explorer.preset.value = label
+            # The lab claims no number of the BatchNorm case: its lesson is read, its study not
+            # waited for (closing the explorer abandons it), which keeps this file under a minute.
+            out[label] = _drawn(explorer) if label != "with BatchNorm" else explorer.settings.spec
+            out[label, "notices"] = notices(explorer)
+    finally:
+        explorer.close()
+    return out
+
+
+def _paths(study):
+    return {path.optimizer: path.projected for path in study.paths}
+
+
+def test_the_net_its_weights_and_the_slice(studies):
+    study = studies["start"]
+    says(LAB, "the digits net here (six hidden layers of 256 ReLU units) has about\n350,000 weights")
+    spec = study.spec
+    assert (spec.depth, spec.width) == (6, 256)
+    run = SHARED_CACHE.run(spec.train_config("sgd"))  # the widget's run, kept in the kernel's cache
+    count = sum(p.numel() for p in run.trainer.model.parameters())
+    assert 340_000 <= count <= 360_000, count
+    assert run.trainer.config.network.activation == "relu"
+    says(LAB, "every run from\nthe same initial weights, for 300 steps")
+    assert spec.steps == 300 and all(path.steps[-1] == 300 for path in study.paths)
+    starts = [float(p.true_loss[0]) for p in _paths(study).values()]
+    assert max(starts) == pytest.approx(min(starts))
+    says(LAB, "evaluates the slice on the same 1,000 examples at\nevery point")
+    assert spec.eval_samples == 1000
+    says(LAB, "It draws a coarse 11 × 11\npicture first, then 21 × 21 and 41 × 41.")
+    assert spec.levels == (11, 21, 41) and study.slice.size == 41
+
+
+def test_the_pca_plane_fits_sgds_path_and_not_adams(studies):
+    assert studies["preset"] == "SGD vs Adam paths"
+    study = studies["start"]
+    paths = _paths(study)
+    says(LAB, "here the two directions explain over 95 % of\nit")
+    assert study.spec.directions == "pca" and sum(study.explained) > 0.95
+    first, second = study.explained
+    assert f"The PCA directions explain {first:.0%} and {second:.0%} of the variance of SGD's path." in (
+        studies["start notices"])
+    says(LAB, "its two loss lines on the right run close together")
+    sgd = paths["sgd"]
+    gap = ((sgd.true_loss - sgd.slice_loss).abs() / sgd.true_loss)
+    assert float(gap.max()) < 0.2, gap
+    says(LAB, "at its end, more than\n99 % of the distance from Adam's weights to the centre lies off the plane")
+    assert float(paths["adam"].off_plane[-1]) > 0.99
+    says(LAB, "at its\nlast step the map puts Adam lower than it really was")
+    assert float(paths["adam"].slice_loss[-1]) < float(paths["adam"].true_loss[-1])
+
+
+def test_random_directions_miss_the_paths(studies):
+    study = studies["filter-normalized random directions"]
+    says(LAB, "both paths shrink to a dot\nat the centre (every projected point lies within 0.01 of it)")
+    assert study.spec.directions == "filter" and study.span == 1.0
+    for path in study.paths:
+        assert float(path.projected.coords.abs().max()) < 0.01
+
+
+def test_raw_directions_reach_absurd_losses(studies):
+    says(LAB, "along two raw Gaussian directions is...")
+    assert studies["explanation"].startswith("A raw Gaussian direction moves every weight by about 1 per unit of α")
+    label, revealed = studies["revealed"]
+    assert label == "raw random directions" and revealed.spec.directions == "random" and revealed.span == 1.0
+    filtered = studies["filter-normalized random directions"]
+    ratio = float(revealed.slice.loss.max()) / float(filtered.slice.loss.max())
+    assert ratio > 1000, ratio
+    says(LAB, "swamped and the loss reaches hundreds of millions")
+    assert 1e8 <= float(revealed.slice.loss.max()) < 1e9
+    says(LAB, "net's hidden layers is typically under 0.1 in size")
+    model = SHARED_CACHE.run(revealed.spec.train_config("sgd")).trainer.model
+    hidden = [p for name, p in model.named_parameters() if p.dim() == 2][1:-1]  # after the input layer
+    assert hidden and all(float(p.detach().abs().mean()) < 0.1 for p in hidden)
+
+
+def test_the_batchnorm_case_is_the_same_runs_with_batchnorm_on_their_pca_plane(studies):
+    says(LAB, "the same runs with BatchNorm before every activation, on their own PCA\nplane")
+    spec = studies["with BatchNorm"]
+    assert (spec.norm, spec.directions, spec.runs) == ("batch", "pca", ("sgd", "adam"))
+
+
+def test_every_lecture_case_shows_its_lesson(studies):
+    for label, preset in LANDSCAPE_PRESETS.items():
+        assert preset.lesson in studies[label, "notices"]
+    raw, filtered = studies["raw random directions"], studies["filter-normalized random directions"]
+    assert float(raw.slice.loss.max()) > 1000 * float(filtered.slice.loss.max())
+    assert torch.isfinite(filtered.slice.loss).all()
