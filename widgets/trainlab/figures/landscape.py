@@ -23,8 +23,9 @@ from trainlab.compute.landscape.study import Landscape
 from trainlab.compute.optim.registry import OPTIMIZERS
 from trainlab.figures.style import FONT
 
-# Low loss light, high loss dark blue: the coloured paths stay the boldest thing on the map.
-LANDSCAPE_COLOURS = [[0.0, "#ffffff"], [0.5, "#9ecae1"], [1.0, "#08306b"]]
+# Low loss white, high loss grey: the optimizers' colours (blue, orange, green, pink, yellow,
+# black) all stand out on it; a blue map hid SGD's and Adam's paths.
+LANDSCAPE_COLOURS = [[0.0, "#ffffff"], [0.6, "#bdbdbd"], [1.0, "#636363"]]
 LOSS_FLOOR = 1e-6  # log10 of a loss that rounds to zero would be -inf
 
 
@@ -124,7 +125,7 @@ def landscape_figure(piece: Slice, paths: Sequence[DrawnPath], directions: str,
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
         "margin": {"l": 55, "r": 20, "t": 60, "b": 50}, "uirevision": "landscape",
-        "title": {"text": _title(piece, directions, explained), "font": {"size": 13}, "x": 0.0, "xanchor": "left"},
+        "title": {"text": _title(piece, directions, explained), "font": {"size": 13}, "xref": "paper", "x": 0.0, "xanchor": "left"},
         "xaxis": {"domain": [0.0, 0.5], "range": [-span, span], "title": {"text": x_title}, "showgrid": False,
                   "zeroline": False},
         "yaxis": {"domain": [0.0, 1.0], "range": [-span, span], "title": {"text": y_title}, "showgrid": False,
@@ -155,7 +156,7 @@ def landscape_figure_3d(piece: Slice, paths: Sequence[DrawnPath], directions: st
                      "hovertemplate": "%{text}<extra></extra>",
                      "line": {"color": path.colour, "width": 6}, "marker": {"size": 3, "color": path.colour}})
     layout = {"height": height, "font": FONT, "margin": {"l": 0, "r": 0, "t": 40, "b": 0}, "uirevision": "landscape3d",
-              "title": {"text": _title(piece, directions, None), "font": {"size": 13}, "x": 0.0, "xanchor": "left"},
+              "title": {"text": _title(piece, directions, None), "font": {"size": 13}, "xref": "paper", "x": 0.0, "xanchor": "left"},
               "scene": {"xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}},
                         "zaxis": {"title": {"text": "log10 loss"}}},
               "legend": {"orientation": "h", "x": 0.0, "y": 1.0}}
