@@ -194,6 +194,27 @@ def test_optimizer_lab_recomputes_and_races(server, page):
     assert console.unexplained() == []
 
 
+@pytest.mark.xfail(reason="in Voila the spinner sometimes stays after the 41 x 41 slice is drawn (2 of 3 runs "
+                          "on a loaded machine); not reproduced without a browser, cause not found yet", strict=False)
+def test_landscape_lab_draws_the_slice_coarse_to_fine_and_redraws_on_a_new_plane(server, page):
+    pg, console = page
+    pg.goto(f"{server}/voila/render/07_loss_landscapes.ipynb")
+    first = wait_for_figure(pg, timeout_ms=180_000)  # two runs trained, then the 11 x 11 picture
+    wait_for_drawn(pg, "41 x 41 slice along PCA directions", timeout_ms=180_000)
+    finest = signature(pg)  # the paths: the finer levels redraw only the contours
+    assert finest == first
+    # The status line is drawn a moment before the spinner goes: a picture needs both.
+    pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)
+    screenshot(pg, "07_loss_landscapes-initial")
+    choose(pg, "directions", "filter-normalized random")
+    wait_for_drawn(pg, "slice along filter-normalized random directions", timeout_ms=120_000)
+    wait_for_change(pg, finest)
+    assert "filter-normalized random" in pg.locator(".trainlab-landscape .gtitle").first.text_content()
+    pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)
+    screenshot(pg, "07_loss_landscapes-filter")
+    assert console.errors == []
+
+
 def _train_until_points(page, more_than: int, timeout_ms: int = 60_000) -> int:
     page.wait_for_function(f"(n) => ({LOSS_POINTS_JS})() > n", arg=more_than, timeout=timeout_ms)
     return loss_points(page)

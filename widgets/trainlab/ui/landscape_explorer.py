@@ -99,7 +99,8 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
     # -- the kit's hooks ---------------------------------------------------------------------
     def _settings_changed(self) -> None:
         view = self.settings
-        self._run(Job(view.spec.describe(), lambda cancel: self._compute(view, cancel), self._draw))
+        job = Job(view.spec.describe(), lambda cancel: self._compute(view, job, cancel), self._draw)
+        self._run(job)
 
     def _line(self) -> list[tuple[str, str]]:
         if self.result is None:
@@ -113,11 +114,17 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         return parts
 
     # -- worker thread: the study level by level; main thread: draw ----------------------------
-    def _compute(self, view: LandscapeView, cancel: CancelToken) -> tuple[Landscape, dict[str, Any], float]:
+    def _compute(self, view: LandscapeView, job: Job, cancel: CancelToken) -> tuple[Landscape, dict[str, Any], float]:
         started = time.perf_counter()
 
+        def say(words: str) -> None:
+            # Only while this job is the one under way: a phase handed over late must not bring
+            # the spinner back after the job was drawn (or overtaken).
+            if self._latest is job and not cancel.cancelled:
+                self.status.set_busy(words)
+
         def phase(words: str) -> None:
-            self._main.call(lambda: None if cancel.cancelled else self.status.set_busy(words), key="phase")
+            self._main.call(lambda: say(words), key="phase")
 
         last = None
         for landscape in landscape_levels(view.spec, self._cache, cancel, phase):
