@@ -106,3 +106,31 @@ def test_the_interpolation_figure_draws_the_computed_line(computed):
     assert loss["y"][0] > loss["y"][-1], "training lowered the loss"
     assert figure["layout"]["xaxis"]["title"]["text"] == "t"
     assert "the initial weights (t = 0)" in figure["layout"]["title"]["text"]
+
+
+def test_the_paths_play_snapshot_by_snapshot_and_end_as_drawn(computed):
+    _, _, _, piece, drawn = computed
+    other = DrawnPath("SGD", "#0072B2", drawn.steps, drawn.projected)
+    figure = landscape_figure(piece, [drawn, other], "filter-normalized random")
+    frames, data = figure["frames"], figure["data"]
+    assert [f["name"] for f in frames] == [str(s) for s in drawn.steps]
+    assert figure["layout"]["sliders"][0]["active"] == len(frames) - 1, "the whole paths are shown until played"
+    for k, frame in enumerate(frames):
+        named = {data[i].get("name"): (i, t) for i, t in zip(frame["traces"], frame["data"])}
+        # Every trace a frame changes is a path's, never the map.
+        assert 0 not in frame["traces"] and len(frame["traces"]) == len(frame["data"]) == 8
+        for label in ("Adam", "SGD"):
+            _, line = named[f"{label}'s path, projected"]
+            full = _trace(figure, f"{label}'s path, projected")
+            assert line["x"] == full["x"][:k + 1] and line["y"] == full["y"][:k + 1]
+            assert len(line["text"]) == k + 1
+            _, true = named[f"{label}: true loss"]
+            assert true["x"] == list(drawn.steps[:k + 1])
+    last = {i: t for i, t in zip(frames[-1]["traces"], frames[-1]["data"])}
+    for i, trace in last.items():
+        assert trace["x"] == data[i]["x"] and trace["y"] == data[i]["y"], "the last frame is the figure as drawn"
+    # The loss panel's axes stand still while the paths grow.
+    assert figure["layout"]["xaxis2"]["range"] == [0, drawn.steps[-1]]
+    low, high = figure["layout"]["yaxis2"]["range"]
+    losses = torch.cat([drawn.projected.true_loss, drawn.projected.slice_loss]).double()
+    assert low < math.log10(float(losses.min())) and high > math.log10(float(losses.max()))

@@ -5,12 +5,14 @@ that what is drawn is what is computed, so the numbers here are read from the wi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
 from tests.labs.labkit import answer, notices, run_cell, says
 from trainlab.presets import LANDSCAPE_PRESETS
-from trainlab.ui.landscape_explorer import SHARED_CACHE
+from trainlab.ui.landscape_explorer import SHARED_CACHE, LandscapeExplorer, landscape_figure_of
 
 LAB = "07_loss_landscapes"
 
@@ -119,3 +121,94 @@ def test_every_lecture_case_shows_its_lesson(studies):
     raw, filtered = studies["raw random directions"], studies["filter-normalized random directions"]
     assert float(raw.slice.loss.max()) > 1000 * float(filtered.slice.loss.max())
     assert torch.isfinite(filtered.slice.loss).all()
+
+
+# -- sharp and flat: the four cases that compare one SGD run's neighbourhood -------------------
+BATCH_16, BATCH_1024 = "flat or sharp? batch 16", "flat or sharp? batch 1024"
+SMALL_LR, LARGE_LR = "small learning rate (× 0.1)", "large learning rate (× 4)"
+SHARPNESS_CASES = (BATCH_16, BATCH_1024, SMALL_LR, LARGE_LR)
+RISE = re.compile(r"Sharpness: within ±0\.5 of the centre along both directions, the loss rises by ([0-9.]+) on "
+                  r"average \(from ([0-9.e+-]+) at the centre\)\.")
+
+
+def _rise_shown(text: str) -> float:
+    """The rise the sharpness note shows the student."""
+    found = RISE.search(text)
+    assert found, text
+    return float(found.group(1))
+
+
+@pytest.fixture(scope="module")
+def sharpness(studies):
+    """case -> seed -> (study, rise shown): seed 0 from the lab's own explorer, seeds 1 and 2 (of the
+    plane and of the initial weights, as a link sets them) from an explorer of their own."""
+    out = {label: {0: (studies[label], _rise_shown(studies[label, "notices"]))} for label in SHARPNESS_CASES}
+    for seed in (1, 2):
+        for label in SHARPNESS_CASES:
+            explorer = LandscapeExplorer(preset=label, seed=seed, net_seed=seed)
+            try:
+                out[label][seed] = (_drawn(explorer), _rise_shown(notices(explorer)))
+            finally:
+                explorer.close()
+    return out
+
+
+def test_the_sharpness_note_is_the_mean_rise_within_half_a_unit(sharpness):
+    says(LAB, "the note under the plot gives how much the loss rises, on\naverage, within ±0.5 of the centre "
+              "along two filter-normalized directions")
+    for label in SHARPNESS_CASES:
+        study, shown = sharpness[label][0]
+        assert study.spec.directions == "filter" and study.span == 1.0 and study.spec.runs == ("sgd",)
+        inside = study.slice.a.abs() <= 0.5
+        rise = float(study.slice.loss[inside][:, inside].mean()) - study.centre_loss
+        assert shown == pytest.approx(rise, abs=0.005)
+
+
+def test_batch_1024_ends_in_a_sharper_minimum_than_batch_16(sharpness):
+    small, large = sharpness[BATCH_16], sharpness[BATCH_1024]
+    assert small[0][0].spec.batch == 16 and large[0][0].spec.batch == 1024
+    says(LAB, "Within ±0.5 of the centre the loss rises by about 0.4.")
+    assert 0.3 <= small[0][1] <= 0.5
+    says(LAB, "the\nrise is about 1.0, roughly two to four times as much as with batch 16 for each of the seeds 0, 1\nand 2")
+    assert 0.85 <= large[0][1] <= 1.15
+    for seed in (0, 1, 2):
+        assert 1.8 <= large[seed][1] / small[seed][1] <= 4.2, (seed, small[seed][1], large[seed][1])
+    says(LAB, "in its 300 steps batch 1024 saw 64\ntimes more examples")
+    assert small[0][0].spec.steps == large[0][0].spec.steps == 300 and 1024 / 16 == 64
+
+
+def test_a_large_learning_rate_ends_in_a_flatter_minimum(sharpness):
+    small, large = sharpness[SMALL_LR][0][0], sharpness[LARGE_LR][0][0]
+    lr = {label: SHARED_CACHE.run(sharpness[label][0][0].spec.train_config("sgd")).trainer.config.optimizer.lr
+          for label in (SMALL_LR, LARGE_LR)}
+    says(LAB, "*small learning rate (× 0.1)* trains SGD at 0.005")
+    assert lr[SMALL_LR] == pytest.approx(0.005)
+    says(LAB, "after 300\nsteps it is still on its way down, at about 92 % accuracy, and the loss within ±0.5 rises by about\n0.8")
+    falling = small.paths[0].projected.true_loss
+    assert float(falling[-1]) < 0.9 * float(falling[-4]), falling  # still falling over its last snapshots
+    centre = small.slice.size // 2
+    assert 0.9 <= float(small.slice.accuracy[centre, centre]) <= 0.94
+    assert 0.7 <= sharpness[SMALL_LR][0][1] <= 0.95
+    says(LAB, "*large learning rate (× 4)*, at 0.2, reaches about 99 % accuracy with a rise of about 0.3,\nless than "
+              "half, for each of the seeds 0, 1 and 2")
+    assert lr[LARGE_LR] == pytest.approx(0.2)
+    assert 0.985 <= float(large.slice.accuracy[centre, centre]) <= 0.995
+    assert 0.25 <= sharpness[LARGE_LR][0][1] <= 0.37
+    for seed in (0, 1, 2):
+        assert sharpness[LARGE_LR][seed][1] < 0.5 * sharpness[SMALL_LR][seed][1], seed
+
+
+def test_the_sharpness_lessons_quote_the_widgets_numbers(sharpness):
+    """What the four cases' lessons claim beyond the lab's text: the centre losses."""
+    assert "a loss of about 0.35 at the centre" in LANDSCAPE_PRESETS[SMALL_LR].lesson
+    assert 0.3 <= sharpness[SMALL_LR][0][0].centre_loss <= 0.4
+    assert "a loss of about 0.1 at the centre" in LANDSCAPE_PRESETS[LARGE_LR].lesson
+    assert 0.07 <= sharpness[LARGE_LR][0][0].centre_loss <= 0.13
+
+
+def test_the_paths_play_under_the_map(studies):
+    says(LAB, "press ▶ play under the map to watch the paths grow snapshot by snapshot")
+    study = studies["start"]
+    figure = landscape_figure_of(study, "contour")
+    assert [f["name"] for f in figure["frames"]] == [str(s) for s in study.paths[0].steps]
+    assert [b["label"] for b in figure["layout"]["updatemenus"][0]["buttons"]][0] == "▶ play"

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from trainlab import InitExplorer, OptimizerRace, PredictReveal, TrainingDashboard
+from trainlab import InitExplorer, LandscapeExplorer, OptimizerRace, PredictReveal, TrainingDashboard
 
 SMALL_NET = {"width": 64, "depth": 2}
 SMALL_DASH = {"width": 64, "depth": 2, "steps": 20}
+SMALL_LANDSCAPE = {"runs": "sgd", "width": 16, "depth": 2, "steps": 20, "grid": 5, "eval_samples": 50}
 
 # (widget, constructor keyword arguments, the setting the refusal must name)
 CONSTRUCTOR_VALUES = [
@@ -37,11 +38,19 @@ CONSTRUCTOR_VALUES = [
     (TrainingDashboard, {"optimizer": "adam", "momentum": 0.5}, "momentum"),
     (TrainingDashboard, {"train_subset": 5}, "train_subset"),
     (TrainingDashboard, {"warmup": 100, "steps": 50}, "warmup"),
+    (LandscapeExplorer, {"runs": "sgd,newton"}, "runs"),
+    (LandscapeExplorer, {"directions": "diagonal"}, "directions"),
+    (LandscapeExplorer, {"grid": 7}, "grid"),
+    (LandscapeExplorer, {"span": 0}, "span"),
+    (LandscapeExplorer, {"lr_scale": 100}, "lr_scale"),
+    (LandscapeExplorer, {"batch": 100}, "batch"),
+    (LandscapeExplorer, {"eval_samples": 5}, "eval_samples"),
 ]
 
 
 def _build(cls, **kwargs):
-    base = {InitExplorer: SMALL_NET, OptimizerRace: {}, TrainingDashboard: SMALL_DASH}[cls]
+    base = {InitExplorer: SMALL_NET, OptimizerRace: {}, TrainingDashboard: SMALL_DASH,
+            LandscapeExplorer: SMALL_LANDSCAPE}[cls]
     return cls(**{**base, **kwargs})
 
 
@@ -72,7 +81,7 @@ def test_the_same_bad_value_through_a_link_is_refused_by_name(cls, kwargs, setti
 
 
 @pytest.mark.parametrize("make", [lambda: _build(InitExplorer), lambda: _build(OptimizerRace),
-                                  lambda: _build(TrainingDashboard)])
+                                  lambda: _build(TrainingDashboard), lambda: _build(LandscapeExplorer)])
 @pytest.mark.parametrize("call,arg", [("apply_state", None), ("apply_state", "activation=relu"),
                                       ("apply_state", 3), ("apply_query", None), ("apply_query", {"a": 1})])
 def test_a_call_of_the_wrong_kind_says_what_it_takes(make, call, arg):
@@ -89,6 +98,8 @@ def test_unknown_keyword_arguments_are_refused_naming_them():
         OptimizerRace(racers=["adam"])
     with pytest.raises(TypeError, match="learning_rate"):
         TrainingDashboard(learning_rate=0.1)
+    with pytest.raises(TypeError, match="learning_rate"):
+        LandscapeExplorer(learning_rate=0.1)
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -198,14 +198,16 @@ def _landscape_options(p: argparse.ArgumentParser) -> None:
 
 
 def _landscape_table(landscape: Any, timings: list[str]) -> str:
-    piece = landscape.slice
-    centre = float(piece.loss[piece.size // 2, piece.size // 2])
+    piece, centre = landscape.slice, landscape.centre_loss
     lines = [landscape.spec.describe(), "  " + ", ".join(timings),
              (f"loss at the centre {centre:.4g}; on the slice from {float(piece.loss.min()):.4g} to "
               f"{float(piece.loss.max()):.4g} over ±{landscape.span:.3g}")]
     if landscape.explained is not None:
         first, second = landscape.explained
         lines.append(f"the PCA directions explain {first:.1%} + {second:.1%} of the centre run's path")
+    if landscape.rise is not None:
+        radius, rise = landscape.rise
+        lines.append(f"sharpness: within ±{radius:g} of the centre the loss rises by {rise:.3g} on average")
     lines.append(f"{'run':<10} {'true loss start → end':>24} {'on the map start → end':>24} {'off the plane':>14}")
     for path in landscape.paths:
         p = path.projected

@@ -293,6 +293,8 @@ def landscape_options() -> dict[str, Option]:
         "norm": Option(f"{one_of(study.NORM_CHOICES)} (default {spec.norm})", str),
         "batch": Option(f"training batch, {one_of(map(str, study.BATCH_CHOICES))} (default {spec.batch})", int),
         "steps": Option(f"training steps per run, {span(study.STEPS_RANGE)} (default {spec.steps})", int),
+        "lr_scale": Option(f"every run's learning rate as a multiple of its optimizer's training default, "
+                           f"{span(study.LR_SCALE_RANGE)} (default {spec.lr_scale:g})"),
         "eval_samples": Option(f"examples every point is evaluated on, {span(study.EVAL_RANGE)} "
                                f"(default {spec.eval_samples})", int),
         "seed": Option(f"seed of the random directions, {span(SEED_RANGE)} (default {spec.seed})", int),

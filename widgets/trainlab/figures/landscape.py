@@ -21,6 +21,7 @@ from trainlab.compute.landscape.project import ProjectedPath
 from trainlab.compute.landscape.slice import Slice
 from trainlab.compute.landscape.study import Landscape
 from trainlab.compute.optim.registry import OPTIMIZERS
+from trainlab.figures.animation import animation_controls
 from trainlab.figures.style import FONT
 
 # Low loss white, high loss grey: the optimizers' colours (blue, orange, green, pink, yellow,
@@ -116,26 +117,72 @@ def _title(piece: Slice, directions: str, explained: tuple[float, float] | None)
     return text
 
 
+def _upto(trace: dict[str, Any], n: int) -> dict[str, Any]:
+    """A line trace cut after its first n points, for an animation frame."""
+    return {key: trace[key][:n] for key in ("x", "y", "text") if key in trace}
+
+
+def path_frames(data: list[dict[str, Any]], paths: Sequence[DrawnPath]) -> list[dict[str, Any]]:
+    """One frame per snapshot: every path (on the map and in the loss panel) drawn up to it, its
+    open circle at the start and its star where it is then. Frames change only the paths' traces,
+    whose places in `data` (contour_traces then gap_traces) they name."""
+    n = len(paths)
+    longest = max(len(path.steps) for path in paths)
+    frames = []
+    for k in range(longest):
+        traces, changed = [], []
+        for i, path in enumerate(paths):
+            line, ends = data[1 + 2 * i], data[2 + 2 * i]
+            now = min(k, len(path.steps) - 1)
+            true, mapped = data[2 + 2 * n + 2 * i], data[3 + 2 * n + 2 * i]
+            changed += [_upto(line, now + 1), {"x": [ends["x"][0], line["x"][now]], "y": [ends["y"][0], line["y"][now]]},
+                        _upto(true, now + 1), _upto(mapped, now + 1)]
+            traces += [1 + 2 * i, 2 + 2 * i, 2 + 2 * n + 2 * i, 3 + 2 * n + 2 * i]
+        longest_path = max(paths, key=lambda path: len(path.steps))
+        frames.append({"name": str(longest_path.steps[k]), "data": changed, "traces": traces})
+    return frames
+
+
+def _loss_range(paths: Sequence[DrawnPath]) -> list[float]:
+    """The loss panel's log10 range, fixed so that the axes stand still while the paths play."""
+    values = torch.cat([torch.cat([p.projected.true_loss, p.projected.slice_loss]).double() for p in paths])
+    values = values[torch.isfinite(values)].clamp(min=LOSS_FLOOR)
+    if values.numel() == 0:
+        return [-1.0, 1.0]
+    low, high = math.log10(float(values.min())), math.log10(float(values.max()))
+    margin = 0.05 * (high - low) or 0.25
+    return [low - margin, high + margin]
+
+
 def landscape_figure(piece: Slice, paths: Sequence[DrawnPath], directions: str,
-                     explained: tuple[float, float] | None = None, height: int = 560) -> dict[str, Any]:
+                     explained: tuple[float, float] | None = None, height: int = 600) -> dict[str, Any]:
     """The contour map with the projected paths (left) and the true vs sliced loss along each
-    path (right). `directions` names the plane's directions in words ("filter-normalized random")."""
+    path (right), the paths animated snapshot by snapshot (drawn whole until played).
+    `directions` names the plane's directions in words ("filter-normalized random")."""
     x_title, y_title = axis_titles(directions)
     span = float(piece.a[-1]) if piece.size else 1.0
+    data = contour_traces(piece, paths) + gap_traces(paths)
+    frames = path_frames(data, paths) if paths else []
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "margin": {"l": 55, "r": 20, "t": 60, "b": 50}, "uirevision": "landscape",
+        "margin": {"l": 55, "r": 20, "t": 60, "b": 110}, "uirevision": "landscape",
         "title": {"text": _title(piece, directions, explained), "font": {"size": 13}, "xref": "paper", "x": 0.0, "xanchor": "left"},
         "xaxis": {"domain": [0.0, 0.5], "range": [-span, span], "title": {"text": x_title}, "showgrid": False,
                   "zeroline": False},
         "yaxis": {"domain": [0.0, 1.0], "range": [-span, span], "title": {"text": y_title}, "showgrid": False,
                   "zeroline": False, "scaleanchor": "x", "constrain": "domain"},
-        "xaxis2": {"domain": [0.64, 1.0], "anchor": "y2", "title": {"text": "training step"}, "gridcolor": "#eee"},
+        "xaxis2": {"domain": [0.64, 1.0], "anchor": "y2", "title": {"text": "training step"}, "gridcolor": "#eee",
+                   "range": [0, max((max(p.steps) for p in paths), default=1)]},
         "yaxis2": {"domain": [0.0, 0.8], "anchor": "x2", "type": "log", "exponentformat": "power",
+                   "range": _loss_range(paths) if paths else None, "autorange": not paths,
                    "title": {"text": "loss: true (solid) vs on the map (dashed)"}, "gridcolor": "#eee"},
         "legend": {"x": 0.64, "y": 1.0, "yanchor": "top", "font": {"size": 11}},
     }
-    return {"data": contour_traces(piece, paths) + gap_traces(paths), "layout": layout}
+    if frames:
+        layout.update(animation_controls([f["name"] for f in frames], "training step ", frame_ms=250,
+                                         transition_ms=0))
+        layout["sliders"][0]["active"] = len(frames) - 1
+    return {"data": data, "layout": layout, "frames": frames}
 
 
 def landscape_figure_3d(piece: Slice, paths: Sequence[DrawnPath], directions: str,

@@ -18,6 +18,7 @@ from trainlab.compute.cancel import CancelToken
 from trainlab.compute.landscape.study import (
     BATCH_CHOICES,
     GRIDS,
+    LR_SCALE_RANGE,
     NORM_CHOICES,
     SPAN_RANGE,
     Landscape,
@@ -69,6 +70,8 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         self.norm = dropdown("normalization", list(NORM_CHOICES), start.spec.norm, "190px")
         self.batch = dropdown("batch", list(BATCH_CHOICES), start.spec.batch, "130px")
         self.steps = int_box("training steps", start.spec.steps, "190px")
+        self.lr_scale = log_slider("learning rate ×", start.spec.lr_scale, LR_SCALE_RANGE, "300px", ".3g", 0.01)
+        self.lr_scale.tooltip = "every run's learning rate as a multiple of its optimizer's default for training"
         self.view = widgets.ToggleButtons(options=list(VIEWS), value=start.view, style={"button_width": "80px"},
                                           tooltips=[("the slice's contours, the paths on it, and each path's "
                                                      "true loss against the map's"), "the slice as a surface in 3-D"])
@@ -77,6 +80,7 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
                        for name in TRAINABLE}
         controls_map = {"directions": Control(self.directions), "grid": Control(self.grid), "span": Control(self.span),
                         "norm": Control(self.norm), "batch": Control(self.batch), "steps": Control(self.steps),
+                        "lr_scale": Control(self.lr_scale),
                         "view": Control(self.view), **{f"{n}.on": Control(c) for n, c in self.checks.items()}}
         presets = [LabPreset(p.label, p.settings, p.lesson) for p in LANDSCAPE_PRESETS.values()]
         super().__init__(model=model, controls=controls_map, presets=presets, preset=preset, settings=settings,
@@ -84,10 +88,10 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         self.plot = PlotlyView(text_scale=embedding.text_scale, height=COMPACT_HEIGHT if compact else None)
         runs = wrap([widgets.HTML("<b>runs</b> (the first is the slice's centre):"), *self.checks.values()])
         self._layout({"preset": self.preset, "view": self.view, "directions": self.directions, "grid": self.grid,
-                      "span": self.span, "norm": self.norm, "batch": self.batch, "steps": self.steps, "runs": runs,
+                      "span": self.span, "norm": self.norm, "batch": self.batch, "steps": self.steps, "lr_scale": self.lr_scale, "runs": runs,
                       "link": self.share},
                      [wrap([self.preset, self.view, self.share]), wrap([self.directions, self.grid, self.span]),
-                      wrap([self.norm, self.batch, self.steps]), runs],
+                      wrap([self.norm, self.batch, self.steps, self.lr_scale]), runs],
                      [self.plot], [plotly_bootstrap()])
 
     # -- public ------------------------------------------------------------------------------
@@ -146,6 +150,11 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         self._seconds = seconds
         self._show(landscape, figure)
         notes = []
+        if landscape.rise is not None:
+            radius, rise = landscape.rise
+            notes.append(("info", (f"Sharpness: within ±{radius:g} of the centre along both directions, the loss "
+                                   f"rises by {rise:.2f} on average (from {landscape.centre_loss:.3g} at the "
+                                   "centre).")))
         if landscape.explained is not None:
             first, second = landscape.explained
             notes.append(("info", (f"The PCA directions explain {first:.0%} and {second:.0%} of the variance of "

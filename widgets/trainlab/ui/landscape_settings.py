@@ -42,7 +42,7 @@ class LandscapeModel:
     def parsers(self) -> dict[str, Parser]:
         return {"runs": parse_runs, "directions": parse_choice(list(DIRECTIONS)), "grid": parse_choice(GRIDS),
                 "span": parse_float, "width": parse_int, "depth": parse_int, "norm": parse_choice(NORM_CHOICES),
-                "batch": parse_choice(BATCH_CHOICES), "steps": parse_int, "eval_samples": parse_int,
+                "batch": parse_choice(BATCH_CHOICES), "steps": parse_int, "lr_scale": parse_float, "eval_samples": parse_int,
                 "seed": parse_int, "net_seed": parse_int, "view": parse_choice(VIEWS)}
 
     def flat(self, view: LandscapeView) -> dict[str, Any]:

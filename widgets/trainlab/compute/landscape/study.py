@@ -36,6 +36,7 @@ DIRECTIONS = {"filter": "filter-normalized random", "random": "raw random", "pca
 GRIDS = (5, 11, 21, 41)
 SPAN_RANGE = (0.01, 10.0)
 STEPS_RANGE = (10, 5000)
+LR_SCALE_RANGE = (0.01, 10.0)
 WIDTH_RANGE = (4, 4096)  # a landscape keeps every snapshot of the weights: 4096 is the most that fits
 EVAL_RANGE = (10, 1797)  # the digits have 1,797 examples
 BATCH_CHOICES = (16, 32, 64, 128, 256, 1024)
@@ -43,12 +44,13 @@ NORM_CHOICES = ("none", "batch")
 SNAPSHOTS = 20  # about this many points per path: enough to see its shape, few to evaluate
 PCA_MARGIN = 1.25  # a PCA slice spans the centre run's path, with this much room around it
 CACHED_RUNS = 8
+RISE_RADIUS = 0.5  # the neighbourhood whose mean loss measures a minimum's sharpness, in direction units
 
 
 @dataclass(frozen=True)
 class LandscapeSpec:
-    """What a landscape shows: the runs (optimizers, each at its training default learning rate),
-    the network and training they share, the plane's directions and the grid.
+    """What a landscape shows: the runs (optimizers, each at its training default learning rate
+    times lr_scale), the network and training they share, the plane's directions and the grid.
 
     span: the slice's half-width, in units of the directions (filter-normalized or raw random), or
     as a multiple of the centre run's path's extent (PCA)."""
@@ -62,6 +64,7 @@ class LandscapeSpec:
     norm: str = "none"
     batch: int = 64
     steps: int = 300
+    lr_scale: float = 1.0
     eval_samples: int = 1000
     seed: int = 0  # of the random directions
     net_seed: int = 0  # of the initial weights every run starts from
@@ -83,6 +86,7 @@ class LandscapeSpec:
         if self.batch not in BATCH_CHOICES:
             raise SpecError("batch", f"must be one of {', '.join(map(str, BATCH_CHOICES))}, not {self.batch!r}")
         whole_in("steps", self.steps, STEPS_RANGE)
+        number_in("lr_scale", self.lr_scale, LR_SCALE_RANGE)
         whole_in("eval_samples", self.eval_samples, EVAL_RANGE)
         whole_in("seed", self.seed, SEED_RANGE)
         whole_in("net_seed", self.net_seed, SEED_RANGE)
@@ -105,12 +109,13 @@ class LandscapeSpec:
     def train_config(self, optimizer: str) -> TrainConfig:
         """One run's training: the digits, every run from the same initial weights."""
         return TrainConfig().with_settings(
-            optimizer=optimizer, width=self.width, depth=self.depth, norm=self.norm, batch=self.batch,
+            optimizer=optimizer, lr=OPTIMIZERS[optimizer].train_lr * self.lr_scale, width=self.width, depth=self.depth, norm=self.norm, batch=self.batch,
             steps=self.steps, record_every=max(1, self.steps // SNAPSHOTS), seed=self.net_seed)
 
     def describe(self) -> str:
         runs = ", ".join(OPTIMIZERS[name].label for name in self.runs)
-        return (f"{runs} on the digits ({self.depth} x {self.width}, {self.steps} steps), a {self.grid} x "
+        lr = "" if self.lr_scale == 1 else f", learning rates x {self.lr_scale:g}"
+        return (f"{runs} on the digits ({self.depth} x {self.width}, batch {self.batch}, {self.steps} steps{lr}), a {self.grid} x "
                 f"{self.grid} slice along {self.directions_label} directions")
 
 
@@ -158,6 +163,21 @@ class Landscape:
     def finished(self) -> bool:
         return self.slice.size == self.spec.grid
 
+    @property
+    def centre_loss(self) -> float:
+        return float(self.slice.loss[self.slice.size // 2, self.slice.size // 2])
+
+    @property
+    def rise(self) -> tuple[float, float] | None:
+        """How sharp the minimum is on this slice: (radius, mean loss rise), the grid points with
+        |α| and |β| at most the radius (RISE_RADIUS, or the span if smaller) averaged, less the
+        centre's loss. None on a PCA plane, whose units are the path's, not the weights' own."""
+        if self.spec.directions == "pca":
+            return None
+        radius = min(RISE_RADIUS, self.span)
+        inside = self.slice.a.abs() <= radius * (1 + 1e-9)
+        return radius, float(self.slice.loss[inside][:, inside].mean()) - self.centre_loss
+
     def to_dict(self) -> dict[str, Any]:
         """The study as plain numbers (JSON for the command line)."""
         piece = self.slice
@@ -165,7 +185,8 @@ class Landscape:
             "spec": dataclasses.asdict(self.spec), "directions": self.spec.directions_label, "span": self.span,
             "explained": list(self.explained) if self.explained else None,
             "alpha": piece.a.tolist(), "beta": piece.b.tolist(), "loss": piece.loss.tolist(),
-            "accuracy": piece.accuracy.tolist(), "centre_loss": float(piece.loss[piece.size // 2, piece.size // 2]),
+            "accuracy": piece.accuracy.tolist(), "centre_loss": self.centre_loss,
+            "rise": dict(zip(("radius", "mean_rise"), self.rise)) if self.rise else None,
             "paths": [{"optimizer": p.optimizer, "label": p.label, "steps": list(p.steps),
                        "alpha": p.projected.coords[:, 0].tolist(), "beta": p.projected.coords[:, 1].tolist(),
                        "off_plane": p.projected.off_plane.tolist(), "true_loss": p.projected.true_loss.tolist(),
