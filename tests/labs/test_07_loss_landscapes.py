@@ -212,3 +212,23 @@ def test_the_paths_play_under_the_map(studies):
     figure = landscape_figure_of(study, "contour")
     assert [f["name"] for f in figure["frames"]] == [str(s) for s in study.paths[0].steps]
     assert [b["label"] for b in figure["layout"]["updatemenus"][0]["buttons"]][0] == "▶ play"
+
+
+def test_sgd_and_adam_end_in_one_basin_joined_by_a_line_without_a_barrier():
+    says(LAB, "Choose the view *line*: the loss along the straight line\nfrom SGD's trained weights (t = 0) to "
+              "Adam's (t = 1), and half as far again beyond each end")
+    says(LAB, "Between\nthem the loss never rises above the higher of the two ends, for each of the seeds 0, 1 and 2: "
+              "there\nis no barrier")
+    says(LAB, "Beyond the two ends the loss climbs.")
+    for seed in (0, 1, 2):
+        explorer = LandscapeExplorer(preset="SGD vs Adam paths", view="line", seed=seed, net_seed=seed)
+        try:
+            assert explorer.wait(600)
+            line = explorer.line
+            assert (line.start, line.end) == ("SGD", "Adam") and (line.t[0], line.t[-1]) == (-0.5, 1.5)
+            assert line.barrier <= 0, (seed, line.barrier)
+            assert "the loss never rises above the higher end: no barrier" in notices(explorer)
+            at = {round(t, 6): float(loss) for t, loss in zip(line.t, line.loss)}
+            assert at[-0.5] > at[0.0] and at[1.5] > at[1.0], (seed, at)
+        finally:
+            explorer.close()

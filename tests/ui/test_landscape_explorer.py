@@ -81,6 +81,31 @@ def test_the_view_redraws_the_cached_study_in_3d(explorer):
         del explorer._cache.run
 
 
+def test_the_line_view_draws_the_loss_between_the_two_runs_solutions(explorer):
+    study = explorer.wait(120) and explorer.result
+    explorer.view.value = "line"
+    drawn = figure(explorer)
+    loss = next(t for t in drawn["data"] if t["name"] == "loss")
+    assert loss["x"][0] == -0.5 and loss["x"][-1] == 1.5 and len(loss["x"]) == 41
+    # At t = 0 and t = 1 the line passes through the two runs' trained weights: their true losses.
+    ends = {t: y for t, y in zip(loss["x"], loss["y"]) if t in (0.0, 1.0)}
+    sgd, adam = (path.projected.true_loss[-1] for path in study.paths)
+    assert ends[0.0] == pytest.approx(float(sgd), rel=1e-3) and ends[1.0] == pytest.approx(float(adam), rel=1e-3)
+    assert explorer.status.line[0][1] == "SGD to Adam: the loss along the straight line between their weights"
+    assert "Between the two solutions" in " ".join(t for _, t in explorer.status.notices)
+    assert explorer.state()["view"] == "line"
+
+
+def test_the_line_view_with_one_run_is_refused_by_name():
+    widget = LandscapeExplorer(**TINY, runs="sgd")
+    try:
+        problems = widget.set(view="line")
+        assert problems and problems[0].startswith("view=") and "two runs" in problems[0]
+        assert widget.settings.view == "contour"
+    finally:
+        widget.close()
+
+
 def test_the_next_change_cancels_the_computation_under_way(explorer):
     figure(explorer)
     explorer.set(steps=30)
@@ -98,7 +123,7 @@ def test_a_lecture_case_sets_what_it_names_and_shows_its_lesson(label):
     try:
         figure(widget)
         flat = widget._model.flat(widget.settings)
-        assert all(str(flat[k]) == str(v) for k, v in LANDSCAPE_PRESETS[label].settings.items())
+        assert all(str(flat[k]) == str(v) for k, v in LANDSCAPE_PRESETS[label].settings.items() if k not in TINY)
         assert LANDSCAPE_PRESETS[label].lesson in widget.status.texts("info")
     finally:
         widget.close()

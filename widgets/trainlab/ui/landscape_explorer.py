@@ -23,17 +23,19 @@ from trainlab.compute.landscape.study import (
     SPAN_RANGE,
     Landscape,
     LandscapeCache,
+    Line,
     landscape_levels,
+    line_between,
 )
 from trainlab.compute.optim.registry import OPTIMIZERS, TRAINABLE
-from trainlab.figures.landscape import drawn_paths, landscape_figure, landscape_figure_3d
+from trainlab.figures.landscape import drawn_paths, interpolation_figure, landscape_figure, landscape_figure_3d
 from trainlab.presets import LANDSCAPE_PRESETS
 from trainlab.ui.kit.controls import Control, dropdown, int_box, log_slider, wrap
 from trainlab.ui.kit.embedding import COMPACT_HEIGHT, Embedding
 from trainlab.ui.kit.lab_widget import LabPreset, LabWidget
 from trainlab.ui.kit.plotly_view import PlotlyView, plotly_bootstrap
 from trainlab.ui.kit.worker import Job
-from trainlab.ui.landscape_settings import VIEWS, LandscapeModel, LandscapeView
+from trainlab.ui.landscape_settings import LINE_VIEW, VIEWS, LandscapeModel, LandscapeView
 
 # One for every explorer in the kernel: a second explorer (or a re-run cell) with the same runs
 # trains nothing again, and the kernel keeps at most CACHED_RUNS runs' weight paths in all.
@@ -62,6 +64,7 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         model = LandscapeModel()
         start = model.defaults()
         self.result: Landscape | None = None  # the study drawn (its finest level so far)
+        self.line: Line | None = None  # the line between the first two runs, once the line view was drawn
         self._cache = SHARED_CACHE
         self._seconds: float | None = None
         self.directions = dropdown("directions", DIRECTION_CHOICES, start.spec.directions, "300px")
@@ -74,7 +77,9 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         self.lr_scale.tooltip = "every run's learning rate as a multiple of its optimizer's default for training"
         self.view = widgets.ToggleButtons(options=list(VIEWS), value=start.view, style={"button_width": "80px"},
                                           tooltips=[("the slice's contours, the paths on it, and each path's "
-                                                     "true loss against the map's"), "the slice as a surface in 3-D"])
+                                                     "true loss against the map's"), "the slice as a surface in 3-D",
+                                                    "the loss along the straight line from the first run's trained "
+                                                    "weights to the second's"])
         self.checks = {name: widgets.Checkbox(description=OPTIMIZERS[name].label, value=name in start.spec.runs,
                                               indent=False, layout=widgets.Layout(width="auto", margin="0 14px 0 0"))
                        for name in TRAINABLE}
@@ -107,18 +112,24 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         self._run(job)
 
     def _line(self) -> list[tuple[str, str]]:
-        if self.result is None:
+        if self.result is None and self.line is None:
             return [("trainlab-drawn", "no landscape yet")]
-        spec, piece = self.result.spec, self.result.slice
-        runs = ", ".join(p.label for p in self.result.paths)
-        drawn = f"{runs}: a {piece.size} x {piece.size} slice along {spec.directions_label} directions"
+        if self.settings.view == LINE_VIEW and self.line is not None:
+            drawn = f"{self.line.start} to {self.line.end}: the loss along the straight line between their weights"
+        elif self.result is not None:
+            spec, piece = self.result.spec, self.result.slice
+            runs = ", ".join(p.label for p in self.result.paths)
+            drawn = f"{runs}: a {piece.size} x {piece.size} slice along {spec.directions_label} directions"
+        else:
+            return [("trainlab-drawn", "no landscape yet")]
         parts = [("trainlab-drawn", drawn)]
         if self._seconds is not None:
             parts.append(("trainlab-ms", f"computed in {self._seconds:.1f} s"))
         return parts
 
     # -- worker thread: the study level by level; main thread: draw ----------------------------
-    def _compute(self, view: LandscapeView, job: Job, cancel: CancelToken) -> tuple[Landscape, dict[str, Any], float]:
+    def _compute(self, view: LandscapeView, job: Job,
+                 cancel: CancelToken) -> tuple[Landscape | Line, dict[str, Any], float]:
         started = time.perf_counter()
 
         def say(words: str) -> None:
@@ -130,6 +141,11 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         def phase(words: str) -> None:
             self._main.call(lambda: say(words), key="phase")
 
+        if view.view == LINE_VIEW:
+            phase("the loss along the line between the first two runs")
+            line = line_between(view.spec, self._cache, cancel)
+            figure = interpolation_figure(line.t, line.loss, line.accuracy, line.start, line.end)
+            return line, figure, time.perf_counter() - started
         last = None
         for landscape in landscape_levels(view.spec, self._cache, cancel, phase):
             last = landscape
@@ -145,9 +161,18 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
         self.plot.show(figure)
         self._show_status()
 
-    def _draw(self, computed: tuple[Landscape, dict[str, Any], float]) -> None:
-        landscape, figure, seconds = computed
+    def _draw(self, computed: tuple[Landscape | Line, dict[str, Any], float]) -> None:
+        shown, figure, seconds = computed
         self._seconds = seconds
+        if isinstance(shown, Line):
+            self.line = shown
+            self.plot.show(figure)
+            self._show_status()
+            between = ("never rises above the higher end: no barrier" if shown.barrier <= 0 else
+                       f"rises up to {shown.barrier:.3g} above the higher end: a barrier")
+            self._notes["result"] = [("info", f"Between the two solutions (0 ≤ t ≤ 1) the loss {between}.")]
+            return
+        landscape = shown
         self._show(landscape, figure)
         notes = []
         if landscape.rise is not None:

@@ -1,6 +1,7 @@
 """The loss-landscape explorer's settings as the widget holds them, and how they read and change by
 short name: every LandscapeSpec field ("runs" as "sgd,adam"; "<optimizer>.on" for its checkbox)
-and the view (contour or 3-D), which changes the drawing and not the study."""
+and the view (contour, 3-D, or the line between the first two runs), which changes the drawing and
+not the study."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from trainlab.compute.landscape.study import BATCH_CHOICES, DIRECTIONS, GRIDS, N
 from trainlab.compute.optim.registry import TRAINABLE
 from trainlab.ui.kit.state import Parser, parse_choice, parse_float, parse_int, parse_names
 
-VIEWS = ("contour", "3-D")
+LINE_VIEW = "line"  # the loss along the straight line between the first two runs' weights
+VIEWS = ("contour", "3-D", LINE_VIEW)
 SPEC_FIELDS = tuple(f.name for f in dataclasses.fields(LandscapeSpec))
 
 
@@ -68,6 +70,8 @@ class LandscapeModel:
                 runs.remove(name)
         shown = changes.pop("view", view.view)
         choice("view", shown, VIEWS)
+        if shown == LINE_VIEW and len(runs) < 2:
+            raise SpecError("view", "the line between two solutions needs two runs; tick a second optimizer")
         unknown = sorted(set(changes) - set(SPEC_FIELDS))
         if unknown:
             raise SpecError(unknown[0], "is not a landscape setting")

@@ -23,6 +23,7 @@ from trainlab.compute.checks import SEED_RANGE, choice, number_in, whole_in
 from trainlab.compute.errors import SpecError
 from trainlab.compute.landscape.directions import pca_directions, random_directions
 from trainlab.compute.landscape.evaluate import EvalSet, evaluate_one
+from trainlab.compute.landscape.interpolate import interpolate
 from trainlab.compute.landscape.project import ProjectedPath, projected_path
 from trainlab.compute.landscape.slice import Slice, progressive_slice
 from trainlab.compute.landscape.weights import Weights, weights_of
@@ -44,6 +45,7 @@ NORM_CHOICES = ("none", "batch")
 SNAPSHOTS = 20  # about this many points per path: enough to see its shape, few to evaluate
 PCA_MARGIN = 1.25  # a PCA slice spans the centre run's path, with this much room around it
 CACHED_RUNS = 8
+LINE_POINTS = tuple(-0.5 + k / 20 for k in range(41))  # t from -0.5 to 1.5: both ends and beyond them
 RISE_RADIUS = 0.5  # the neighbourhood whose mean loss measures a minimum's sharpness, in direction units
 
 
@@ -305,3 +307,36 @@ def compute_landscape(spec: LandscapeSpec, cache: LandscapeCache | None = None) 
     """The finished study (the command line's and the export's: no coarse levels to show)."""
     *_, last = landscape_levels(spec, cache)
     return last
+
+
+@dataclass(frozen=True)
+class Line:
+    """The loss and accuracy along θ(t) = (1 − t) θ_start + t θ_end between two runs' trained weights."""
+
+    start: str
+    end: str
+    t: tuple[float, ...]
+    loss: torch.Tensor
+    accuracy: torch.Tensor
+
+    @property
+    def barrier(self) -> float:
+        """How far the loss between the two solutions rises above the higher of the two ends."""
+        inside = [k for k, t in enumerate(self.t) if 0 <= t <= 1]
+        ends = max(float(self.loss[inside[0]]), float(self.loss[inside[-1]]))
+        return float(self.loss[inside].max()) - ends
+
+
+def line_between(spec: LandscapeSpec, cache: LandscapeCache | None = None, cancel: CancelToken = NEVER) -> Line:
+    """The straight line from the first run's trained weights (t = 0) to the second's (t = 1), on
+    the study's evaluation examples; with BatchNorm, statistics gathered afresh at every point."""
+    spec = spec.validate()
+    if len(spec.runs) < 2:
+        raise SpecError("view", "the line between two solutions needs two runs; tick a second optimizer")
+    cache = cache if cache is not None else LandscapeCache()
+    start, end = (cache.run(spec.train_config(name), cancel) for name in spec.runs[:2])
+    data = eval_set(start.trainer, spec.eval_samples)
+    train_x = start.trainer.data.x_train if spec.norm == "batch" else None
+    loss, accuracy = interpolate(start.trainer.model, start.final, end.final, LINE_POINTS, data, train_x, cancel)
+    return Line(start.label, end.label, LINE_POINTS, loss, accuracy)
+
