@@ -50,17 +50,24 @@ def test_the_json_holds_the_slice_and_every_runs_projected_path(default_tiny: di
         assert len(path["steps"]) == len(path["alpha"]) == len(path["true_loss"]) == len(path["slice_loss"])
         assert path["steps"][-1] == 20
     assert result["explained"] is None and result["directions"] == "filter-normalized random"
+    # The sharpness the explorer's note shows: the mean rise within ±0.5 of the centre.
+    alpha, loss = result["alpha"], result["loss"]
+    inside = [k for k, a in enumerate(alpha) if abs(a) <= 0.5]
+    mean = sum(loss[i][j] for i in inside for j in inside) / len(inside) ** 2
+    assert result["rise"] == {"radius": 0.5, "mean_rise": pytest.approx(mean - result["centre_loss"], rel=1e-6)}
 
 
 def test_every_option_reaches_the_study() -> None:
     given = {"runs": "adam,momentum", "directions": "pca", "grid": "11", "span": "0.5", "width": "12", "depth": "1",
-             "norm": "batch", "batch": "32", "steps": "30", "eval_samples": "50", "seed": "3", "net_seed": "4"}
+             "norm": "batch", "batch": "32", "steps": "30", "lr_scale": "2", "eval_samples": "50", "seed": "3",
+             "net_seed": "4"}
     assert set(given) == {f.name for f in study.dataclasses.fields(study.LandscapeSpec)}
     argv = [part for name, value in given.items() for part in (f"--{name.replace('_', '-')}", value)]
     result = _json(argv)
     spec = result["spec"]
     assert spec == {"runs": ["adam", "momentum"], "directions": "pca", "grid": 11, "span": 0.5, "width": 12,
-                    "depth": 1, "norm": "batch", "batch": 32, "steps": 30, "eval_samples": 50, "seed": 3, "net_seed": 4}
+                    "depth": 1, "norm": "batch", "batch": 32, "steps": 30, "lr_scale": 2.0, "eval_samples": 50, "seed": 3,
+                    "net_seed": 4}
     # ... and the study used them: the grid, the PCA plane, the runs and their length.
     assert len(result["alpha"]) == 11 and result["explained"] is not None
     assert [p["optimizer"] for p in result["paths"]] == ["adam", "momentum"]
@@ -97,7 +104,7 @@ def test_a_bad_value_is_refused_in_one_line_naming_its_option(argv: list[str], o
 def test_the_table_says_what_was_computed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["landscape", *TINY, "--directions", "pca"]) == 0
     out = capsys.readouterr().out
-    assert "SGD, Adam on the digits (2 x 16, 20 steps), a 5 x 5 slice along PCA directions" in out
+    assert "SGD, Adam on the digits (2 x 16, batch 64, 20 steps), a 5 x 5 slice along PCA directions" in out
     assert "3 x 3 after" in out and "5 x 5 after" in out
     assert "the PCA directions explain" in out
     rows = [line for line in out.splitlines() if line.startswith(("SGD ", "Adam "))]

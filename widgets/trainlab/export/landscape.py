@@ -21,6 +21,7 @@ GRID_POINT_BYTES = 40
 PATH_POINT_BYTES = 140
 TRACE_BYTES = 150
 LAYOUT_BYTES = 1_500
+FRAME_POINT_BYTES = 120  # a path point in one frame: its place, its hover text and its two losses
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,13 @@ class LandscapeExport(LandscapeSpec):
 
     def estimate(self) -> size.SizeEstimate:
         """The file's size before anything is trained: the grid, and each run's path of about
-        SNAPSHOTS points (no frames: nothing animates)."""
+        SNAPSHOTS points; the contour view also has a frame per snapshot, each path drawn up to it."""
         points = self.steps // max(1, self.steps // SNAPSHOTS) + 2  # the records, and the trained weights
         body = (self.grid ** 2 * GRID_POINT_BYTES + len(self.runs) * (points * PATH_POINT_BYTES + 4 * TRACE_BYTES)
                 + LAYOUT_BYTES)
+        if self.view == "contour":
+            body += (len(self.runs) * points * (points + 1) // 2 * FRAME_POINT_BYTES
+                     + points * size.SLIDER_STEP_BYTES)
         return size.SizeEstimate(size.plotlyjs_bytes() + size.PAGE_BYTES + body, 0)
 
     @property

@@ -58,7 +58,10 @@ class LandscapeModel:
 
     def apply(self, view: LandscapeView, changes: Mapping[str, Any]) -> LandscapeView:
         changes = dict(changes)
-        runs = list(parse_runs(changes.pop("runs"))) if "runs" in changes else list(view.spec.runs)
+        try:
+            runs = list(parse_runs(changes.pop("runs"))) if "runs" in changes else list(view.spec.runs)
+        except ValueError as error:  # a name that is no optimizer: refused by the setting's name
+            raise SpecError("runs", str(error)) from None
         # A ticked box adds its optimizer at the end (the first run stays the slice's centre).
         for key in [k for k in changes if k.endswith(".on")]:
             name, on = key[:-3], changes.pop(key)
