@@ -210,9 +210,12 @@ def test_landscape_lab_draws_the_slice_coarse_to_fine_and_redraws_on_a_new_plane
     pg.locator(".trainlab-landscape .updatemenu-button", has_text="play").first.click()
     pg.wait_for_function(f"(whole) => ({points})() < whole", arg=whole, timeout=20_000)
     pg.wait_for_function(f"(whole) => ({points})() === whole", arg=whole, timeout=60_000)
-    assert "training step 300" in pg.locator(".trainlab-landscape .slider-container").first.text_content()
+    labels = pg.evaluate("() => [...document.querySelectorAll('.trainlab-landscape .slider-container text')]"
+                         ".map(t => t.textContent)")
+    assert "training step 300" in labels, labels
     choose(pg, "directions", "filter-normalized random")
-    wait_for_drawn(pg, "slice along filter-normalized random directions", timeout_ms=120_000)
+    # The coarse levels come first: the spinner stays until the 41 x 41 one is drawn.
+    wait_for_drawn(pg, "41 x 41 slice along filter-normalized random directions", timeout_ms=180_000)
     wait_for_change(pg, finest)
     assert "filter-normalized random" in pg.locator(".trainlab-landscape .gtitle").first.text_content()
     pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)

@@ -165,7 +165,7 @@ def landscape_figure(piece: Slice, paths: Sequence[DrawnPath], directions: str,
     frames = path_frames(data, paths) if paths else []
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "margin": {"l": 55, "r": 20, "t": 60, "b": 110}, "uirevision": "landscape",
+        "margin": {"l": 55, "r": 20, "t": 60, "b": 140}, "uirevision": "landscape",
         "title": {"text": _title(piece, directions, explained), "font": {"size": 13}, "xref": "paper", "x": 0.0, "xanchor": "left"},
         "xaxis": {"domain": [0.0, 0.5], "range": [-span, span], "title": {"text": x_title}, "showgrid": False,
                   "zeroline": False},
@@ -182,6 +182,8 @@ def landscape_figure(piece: Slice, paths: Sequence[DrawnPath], directions: str,
         layout.update(animation_controls([f["name"] for f in frames], "training step ", frame_ms=250,
                                          transition_ms=0))
         layout["sliders"][0]["active"] = len(frames) - 1
+        # Below the map's axis title, not over it.
+        layout["updatemenus"][0]["y"], layout["sliders"][0]["y"] = -0.2, -0.16
     return {"data": data, "layout": layout, "frames": frames}
 
 
