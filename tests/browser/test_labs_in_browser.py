@@ -221,6 +221,10 @@ def test_landscape_lab_draws_the_slice_coarse_to_fine_and_redraws_on_a_new_plane
     pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)
     screenshot(pg, "07_loss_landscapes-filter")
     choose(pg, "lecture case", "flat or sharp? batch 16")
+    # A new run trains for seconds: the status says so, with a progress bar and the time taken.
+    pg.locator(".trainlab-landscape .trainlab-progress").first.wait_for(state="visible", timeout=20_000)
+    assert "computing training SGD" in pg.locator(".trainlab-landscape .trainlab-busy-label").first.text_content()
+    screenshot(pg, "07_loss_landscapes-progress")
     wait_for_drawn(pg, "SGD: a 21 x 21 slice along filter-normalized random directions", timeout_ms=180_000)
     pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)
     note = pg.locator(".trainlab-landscape .trainlab-notice", has_text="Sharpness").first

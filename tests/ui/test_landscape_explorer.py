@@ -96,6 +96,20 @@ def test_the_line_view_draws_the_loss_between_the_two_runs_solutions(explorer):
     assert explorer.state()["view"] == "line"
 
 
+def test_the_status_shows_each_phase_with_its_share_done(monkeypatch):
+    shown = []
+    widget = LandscapeExplorer(**{**TINY, "grid": 11, "seed": 5})  # a new plane: sliced afresh
+    monkeypatch.setattr(widget.status, "set_busy", lambda what, progress=None: shown.append((what, progress)))
+    try:
+        widget.set(span=0.7)
+        assert widget.wait(120)
+        phases = [(what, done) for what, done in shown if done is not None]
+        assert phases and [done for _, done in phases] == sorted(done for _, done in phases)
+        assert phases[-1] == ("refining the slice from 6 x 6 to 11 x 11 points", pytest.approx(0.5 + 0.5 * 36 / 121))
+    finally:
+        widget.close()
+
+
 def test_the_line_view_with_one_run_is_refused_by_name():
     widget = LandscapeExplorer(**TINY, runs="sgd")
     try:

@@ -40,3 +40,14 @@ def test_a_bad_setting_is_refused_by_name() -> None:
     with pytest.raises(SpecError) as error:
         next(landscape_levels(TINY.replace(runs=())))
     assert error.value.field == "runs"
+
+
+def test_the_phases_say_what_is_computed_and_how_much_is_done() -> None:
+    phases: list[tuple[str, float]] = []
+    list(landscape_levels(TINY.replace(grid=21), LandscapeCache(), on_phase=lambda words, done: phases.append((words, done))))
+    words, done = zip(*phases)
+    assert words[0] == "training SGD for 20 steps (1 of 2)" and words[1] == "training Adam for 20 steps (2 of 2)"
+    assert list(done) == sorted(done) and done[0] == 0.0 and done[1] == 0.25 and max(done) < 1.0
+    # Training is the first half, the slice's points the second: 6 x 6, then 11 x 11, of 21 x 21.
+    assert phases[-2:] == [("refining the slice from 6 x 6 to 11 x 11 points", pytest.approx(0.5 + 0.5 * 36 / 441)),
+                           ("refining the slice from 11 x 11 to 21 x 21 points", pytest.approx(0.5 + 0.5 * 121 / 441))]

@@ -132,17 +132,17 @@ class LandscapeExplorer(LabWidget[LandscapeView]):
                  cancel: CancelToken) -> tuple[Landscape | Line, dict[str, Any], float]:
         started = time.perf_counter()
 
-        def say(words: str) -> None:
+        def say(words: str, done: float) -> None:
             # Only while this job is the one under way: a phase handed over late must not bring
             # the spinner back after the job was drawn (or overtaken).
             if self._latest is job and not cancel.cancelled:
-                self.status.set_busy(words)
+                self.status.set_busy(words, done)
 
-        def phase(words: str) -> None:
-            self._main.call(lambda: say(words), key="phase")
+        def phase(words: str, done: float) -> None:
+            self._main.call(lambda: say(words, done), key="phase")
 
         if view.view == LINE_VIEW:
-            phase("the loss along the line between the first two runs")
+            phase("the loss along the line between the first two runs", 0.0)
             line = line_between(view.spec, self._cache, cancel)
             figure = interpolation_figure(line.t, line.loss, line.accuracy, line.start, line.end)
             return line, figure, time.perf_counter() - started

@@ -249,15 +249,16 @@ def eval_set(trainer: Trainer, samples: int) -> EvalSet:
     return EvalSet(torch.cat([data.x_val, data.x_train])[:samples], torch.cat([data.y_val, data.y_train])[:samples])
 
 
-def _quiet(_what: str) -> None:
+def _quiet(_what: str, _done: float) -> None:
     pass
 
 
 def landscape_levels(spec: LandscapeSpec, cache: LandscapeCache | None = None, cancel: CancelToken = NEVER,
-                     on_phase: Callable[[str], None] = _quiet) -> Iterator[Landscape]:
+                     on_phase: Callable[[str, float], None] = _quiet) -> Iterator[Landscape]:
     """The study, one Landscape per grid level, coarse to fine (one only, if it was finished
-    before). Cancelled at the next check point once `cancel` is. on_phase(words) is told what is
-    being computed next ("training Adam (2 of 2)"), for a status line."""
+    before). Cancelled at the next check point once `cancel` is. on_phase(words, done) is told what
+    is being computed next ("training Adam (2 of 2)") and the share of the study done so far (0 to
+    1: training the runs is the first half, the slice's points the second), for a status line."""
     spec = spec.validate()
     cache = cache if cache is not None else LandscapeCache()
     done = cache.finished(spec)
@@ -266,9 +267,10 @@ def landscape_levels(spec: LandscapeSpec, cache: LandscapeCache | None = None, c
         return
     runs = []
     for k, name in enumerate(spec.runs, 1):
-        on_phase(f"training {OPTIMIZERS[name].label} for {spec.steps} steps ({k} of {len(spec.runs)})")
+        on_phase(f"training {OPTIMIZERS[name].label} for {spec.steps} steps ({k} of {len(spec.runs)})",
+                 0.5 * (k - 1) / len(spec.runs))
         runs.append(cache.run(spec.train_config(name), cancel))
-    on_phase("projecting the paths on the plane")
+    on_phase("projecting the paths on the plane", 0.5)
     centre = runs[0]
     model, base = centre.trainer.model, centre.final
     data = eval_set(centre.trainer, spec.eval_samples)
@@ -292,14 +294,15 @@ def landscape_levels(spec: LandscapeSpec, cache: LandscapeCache | None = None, c
     if spec.directions == "pca":
         extent = float(paths[0].projected.coords.abs().max())
         span = spec.span * PCA_MARGIN * max(extent, 1e-6)
-    on_phase(f"slicing: {spec.levels[0]} x {spec.levels[0]} points")
+    on_phase(f"slicing: {spec.levels[0]} x {spec.levels[0]} points", 0.5)
     for piece in progressive_slice(model, base, first, second, data, span=span, levels=spec.levels, cancel=cancel):
         landscape = Landscape(spec, piece, tuple(paths), span, explained)
         if landscape.finished:
             cache.keep(landscape)
         else:
             finer = spec.levels[spec.levels.index(piece.size) + 1]
-            on_phase(f"refining the slice from {piece.size} x {piece.size} to {finer} x {finer} points")
+            on_phase(f"refining the slice from {piece.size} x {piece.size} to {finer} x {finer} points",
+                     0.5 + 0.5 * piece.size ** 2 / spec.grid ** 2)  # the finer grids hold the coarser
         yield landscape
 
 

@@ -24,6 +24,7 @@ class StatusBar(KernelLinked):
     notices = traitlets.List().tag(sync=True)
     busy = traitlets.Unicode("").tag(sync=True)
     busy_serial = traitlets.Int(0).tag(sync=True)  # bumped per job: the browser restarts its clock
+    progress = traitlets.Float(-1.0).tag(sync=True)  # share of the job done, 0 to 1; -1: not known
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -42,9 +43,12 @@ class StatusBar(KernelLinked):
             if notice_list != self.notices:
                 self.notices = notice_list
 
-    def set_busy(self, what: str) -> None:
+    def set_busy(self, what: str, progress: float | None = None) -> None:
+        """Say what is being computed ("" when idle) and, if known, how much of it is done (0 to 1),
+        which the browser shows as a progress bar."""
         with self.hold_sync():
             self.busy = what
+            self.progress = -1.0 if progress is None or not what else min(max(float(progress), 0.0), 1.0)
             if what:
                 self.busy_serial += 1
 

@@ -67,10 +67,13 @@ function render({ model, el }) {
   const spinner = textEl("span", "trainlab-spinner", "");
   const label = textEl("span", "trainlab-busy-label", "");
   const elapsed = textEl("span", "trainlab-elapsed", "");
+  const bar = document.createElement("progress");
+  bar.className = "trainlab-progress";
+  bar.max = 1;
   const cancel = textEl("button", "jupyter-widgets jupyter-button widget-button trainlab-cancel", "✕ cancel");
   cancel.title = "stop this computation; the figure keeps the last result";
   cancel.addEventListener("click", () => model.send({ type: "cancel" }));
-  busyRow.append(spinner, label, elapsed, cancel);
+  busyRow.append(spinner, label, bar, elapsed, cancel);
   const line = textEl("div", "trainlab-status-line", "");
   const notices = document.createElement("div");
   notices.className = "trainlab-notices";
@@ -79,11 +82,18 @@ function render({ model, el }) {
   let started = 0;
   let ticker = null;
   const tick = () => { elapsed.textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`; };
+  // How much of the job is done, when the kernel knows (-1: it does not).
+  const showProgress = () => {
+    const done = model.get("progress");
+    bar.style.display = model.get("busy") && done >= 0 ? "" : "none";
+    if (done >= 0) bar.value = done;
+  };
   const showBusy = () => {
     const what = model.get("busy");
     busyRow.style.display = what ? "" : "none";
     clearInterval(ticker);
     ticker = null;
+    showProgress();
     if (what) {
       label.textContent = `computing ${what}`;
       started = performance.now();
@@ -104,6 +114,7 @@ function render({ model, el }) {
   };
   model.on("change:busy_serial", showBusy);
   model.on("change:busy", showBusy);
+  model.on("change:progress", showProgress);
   model.on("change:line", showLine);
   model.on("change:notices", showNotices);
   showBusy();
