@@ -102,6 +102,13 @@ def _landscape(page: Page) -> None:
     settled_signature(page)
 
 
+def _gallery(page: Page) -> None:
+    """The saturated tanh case, its layer's pre-activations drawn under the curve."""
+    wait_for_figure(page, LOAD_MS)
+    wait_for_drawn(page, "where f is flat", timeout_ms=LOAD_MS)
+    settled_signature(page)
+
+
 def _page_top(page: Page) -> None:
     page.wait_for_selector(".jp-RenderedHTMLCommon h1", timeout=LOAD_MS)
     page.wait_for_timeout(1500)  # let fonts and images settle
@@ -118,6 +125,7 @@ class Shot:
 
 GENERIC = Shot(_page_top, ".jp-RenderedMarkdown", "top of the page")
 SHOTS: dict[str, Shot] = {
+    "01_activation_functions": Shot(_gallery, ".trainlab-gallery", "lecture case tanh, std 0.05: saturated"),
     "02_weight_initialization": Shot(_explorer(), ".trainlab-explorer", "lecture case tanh, std 0.01"),
     "03_normalization": Shot(_explorer("tanh, std 0.05 + BatchNorm"), ".trainlab-explorer",
                              "lecture case tanh, std 0.05 + BatchNorm"),

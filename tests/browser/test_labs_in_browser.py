@@ -16,7 +16,7 @@ from labdriver.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, TRAININ
 
 pytestmark = pytest.mark.browser
 EXPLORER_LABS = ["02_weight_initialization", "03_normalization"]
-ALL_LABS = [*EXPLORER_LABS, "04_optimizers", "05_training_and_schedules", "06_regularization", "07_loss_landscapes"]
+ALL_LABS = ["01_activation_functions", *EXPLORER_LABS, "04_optimizers", "05_training_and_schedules", "06_regularization", "07_loss_landscapes"]
 TRAINING_LABS = ["05_training_and_schedules", "06_regularization"]
 RELOADS = 20
 TRAINING_RELOADS = 5
@@ -32,7 +32,7 @@ def test_index_links_every_lab(server, page):
     assert hrefs == {f"{lab}.ipynb" for lab in ALL_LABS}
     screenshot(pg, "index")
     cards.first.click()
-    pg.wait_for_url("**/02_weight_initialization.ipynb", timeout=30_000)
+    pg.wait_for_url("**/01_activation_functions.ipynb", timeout=30_000)
     wait_for_figure(pg)
     assert console.unexplained() == []
 
@@ -68,6 +68,25 @@ def test_lab_reacts_to_controls_and_animates(server, page, lab):
         seen.add(signature(pg))
     assert len(seen) >= 4, "the sweep did not animate"
     screenshot(pg, f"{lab}-sweep")
+    assert console.unexplained() == []
+
+
+def test_activation_lab_redraws_the_curve_and_the_layer(server, page):
+    pg, console = page
+    pg.goto(f"{server}/voila/render/01_activation_functions.ipynb")
+    before = wait_for_figure(pg)
+    wait_for_drawn(pg, "tanh · layer 3 of", "where f is flat")
+    screenshot(pg, "01_activation_functions-initial")
+    choose(pg, "activation", "relu")
+    wait_for_drawn(pg, "relu · layer 3 of")
+    after = wait_for_change(pg, before)
+    title = pg.locator(".trainlab-gallery .gtitle").first.text_content()
+    assert "relu:" in title and "of layer 3's pre-activations fall where f is flat" in title
+    choose(pg, "activation", "maxout")
+    pg.locator(".trainlab-gallery .trainlab-notice", has_text="has no maxout").first.wait_for(timeout=30_000)
+    wait_for_change(pg, after)
+    pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)
+    screenshot(pg, "01_activation_functions-maxout")
     assert console.unexplained() == []
 
 

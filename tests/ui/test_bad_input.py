@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from trainlab import InitExplorer, LandscapeExplorer, OptimizerRace, PredictReveal, TrainingDashboard
+from trainlab import ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, PredictReveal, TrainingDashboard
 
 SMALL_NET = {"width": 64, "depth": 2}
 SMALL_DASH = {"width": 64, "depth": 2, "steps": 20}
+SMALL_GALLERY = {"width": 64, "depth": 3, "layer": 2}
 SMALL_LANDSCAPE = {"runs": "sgd", "width": 16, "depth": 2, "steps": 20, "grid": 5, "eval_samples": 50}
 
 # (widget, constructor keyword arguments, the setting the refusal must name)
@@ -45,12 +46,17 @@ CONSTRUCTOR_VALUES = [
     (LandscapeExplorer, {"lr_scale": 100}, "lr_scale"),
     (LandscapeExplorer, {"batch": 100}, "batch"),
     (LandscapeExplorer, {"eval_samples": 5}, "eval_samples"),
+    (ActivationGallery, {"activation": "swish"}, "activation"),
+    (ActivationGallery, {"slope": -1}, "slope"),
+    (ActivationGallery, {"alpha": 9}, "alpha"),
+    (ActivationGallery, {"layer": 7}, "layer"),
+    (ActivationGallery, {"depth": 0}, "depth"),
 ]
 
 
 def _build(cls, **kwargs):
     base = {InitExplorer: SMALL_NET, OptimizerRace: {}, TrainingDashboard: SMALL_DASH,
-            LandscapeExplorer: SMALL_LANDSCAPE}[cls]
+            LandscapeExplorer: SMALL_LANDSCAPE, ActivationGallery: SMALL_GALLERY}[cls]
     return cls(**{**base, **kwargs})
 
 
@@ -81,7 +87,8 @@ def test_the_same_bad_value_through_a_link_is_refused_by_name(cls, kwargs, setti
 
 
 @pytest.mark.parametrize("make", [lambda: _build(InitExplorer), lambda: _build(OptimizerRace),
-                                  lambda: _build(TrainingDashboard), lambda: _build(LandscapeExplorer)])
+                                  lambda: _build(TrainingDashboard), lambda: _build(LandscapeExplorer),
+                                  lambda: _build(ActivationGallery)])
 @pytest.mark.parametrize("call,arg", [("apply_state", None), ("apply_state", "activation=relu"),
                                       ("apply_state", 3), ("apply_query", None), ("apply_query", {"a": 1})])
 def test_a_call_of_the_wrong_kind_says_what_it_takes(make, call, arg):
@@ -100,6 +107,8 @@ def test_unknown_keyword_arguments_are_refused_naming_them():
         TrainingDashboard(learning_rate=0.1)
     with pytest.raises(TypeError, match="learning_rate"):
         LandscapeExplorer(learning_rate=0.1)
+    with pytest.raises(TypeError, match="learning_rate"):
+        ActivationGallery(learning_rate=0.1)
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -2,7 +2,9 @@
 
 `from trainlab import InitExplorer` gives the initialization & normalization explorer,
 `OptimizerRace` the optimizer race, `TrainingDashboard` live training on real data,
-`LandscapeExplorer` the trained net's loss landscape with the optimizers' paths on it, and
+`LandscapeExplorer` the trained net's loss landscape with the optimizers' paths on it,
+`ActivationGallery` an activation function, its derivative and where a real layer's inputs fall on
+them, and
 `PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
 the pure-PyTorch layer behind them, usable from scripts.
 
@@ -22,6 +24,7 @@ _PUBLIC = {
     "OptimizerRace": "trainlab.ui.optimizer_race",
     "TrainingDashboard": "trainlab.ui.training_dashboard",
     "LandscapeExplorer": "trainlab.ui.landscape_explorer",
+    "ActivationGallery": "trainlab.ui.activation_gallery",
     "PredictReveal": "trainlab.ui.predict_reveal",
     "NetworkSpec": "trainlab.compute.net.spec",
     "PassResult": "trainlab.compute.net.results",
