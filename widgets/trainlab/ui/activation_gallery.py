@@ -17,11 +17,11 @@ from trainlab.compute.net.network_pass import PassMemo, run_pass
 from trainlab.compute.net.results import Histogram
 from trainlab.figures.activation_gallery import gallery_figure
 from trainlab.presets import GALLERY_PRESETS
-from trainlab.ui.gallery_settings import GalleryModel, GallerySettings
+from trainlab.ui.gallery_settings import NETWORK_FIELDS, GalleryModel, GallerySettings
 from trainlab.ui.init_explorer import describe_device
 from trainlab.ui.kit.controls import Control, dropdown, int_box, slider, wrap
 from trainlab.ui.kit.embedding import COMPACT_HEIGHT, Embedding
-from trainlab.ui.kit.lab_widget import LabPreset, LabWidget
+from trainlab.ui.kit.lab_widget import LabPreset, LabWidget, close_parts
 from trainlab.ui.kit.plotly_view import PlotlyView, plotly_bootstrap
 from trainlab.ui.kit.worker import Job
 from trainlab.ui.network_controls import network_controls
@@ -45,6 +45,9 @@ class ActivationGallery(LabWidget[GallerySettings]):
         self.flat_share: float | None = None  # the share of the layer's pre-activations in flat regions
         self.histogram: Histogram | None = None  # the layer's pre-activations drawn under f
         net = network_controls(start.network, network_of=lambda s: s.network)
+        for name in set(net) - set(NETWORK_FIELDS):  # the activation follows the curve; no norms here
+            close_parts(net[name].widget)
+            net[name].widget.close()
         self.activation = dropdown("activation", list(GALLERY), start.curve.activation)
         self.slope = slider("leaky slope", start.curve.slope, SLOPE_RANGE, 0.01, "260px", ".2f")
         self.alpha = slider("ELU α", start.curve.alpha, ALPHA_RANGE, 0.05, "240px", ".2f")
@@ -53,7 +56,7 @@ class ActivationGallery(LabWidget[GallerySettings]):
             "activation": Control(self.activation), "layer": Control(self.layer),
             "slope": Control(self.slope, shown=lambda s: s.curve.activation == "leaky_relu"),
             "alpha": Control(self.alpha, shown=lambda s: s.curve.activation == "elu"),
-            **{name: net[name] for name in ("init", "std", "gain", "depth", "width", "batch", "seed")},
+            **{name: net[name] for name in NETWORK_FIELDS},
         }
         presets = [LabPreset(p.label, p.settings, p.lesson) for p in GALLERY_PRESETS.values()]
         super().__init__(model=model, controls=controls_map, presets=presets, preset=preset, settings=settings,
