@@ -58,7 +58,9 @@ def test_presets_set_the_controls_they_name(label):
     if "std" in settings:
         assert explorer.fields["std"].value == pytest.approx(settings["std"])
     assert explorer.result.spec.activation == settings["activation"]
-    assert explorer.fields["width"].value == 256, "a preset leaves the network size alone"
+    # A case leaves the network size alone, unless its lesson is about depth (and then it names it).
+    assert explorer.fields["width"].value == settings.get("width", 256)
+    assert explorer.fields["depth"].value == settings.get("depth", SMALL.get("depth", 6))
     assert INIT_PRESETS[label].lesson in notices(explorer, "info")
 
 

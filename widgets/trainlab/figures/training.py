@@ -211,6 +211,52 @@ def decision_figure(xs: list[float], ys: list[float], p: list[list[float]], poin
     return {"data": data, "layout": layout}
 
 
+# Activations for which "pre-activation <= 0 on every validation image" is drawn: ReLU, whose
+# units are then dead, and the two the labs set against it, whose units still pass a gradient there.
+NEGATIVE_SIDE = ("relu", "leaky_relu", "elu")
+LAYER_COLOURS = ["#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154"]  # viridis, shallow to deep
+
+
+def dead_units_figure(runs: list[Run], current: Run | None, height: int = 280) -> dict[str, Any] | None:
+    """Left: each layer's share of units negative on the whole validation set over the run shown
+    (the current one, else the last); right: the share of all hidden units for every run with a
+    ReLU-family activation, in its colour from the curves. None if no run has one."""
+    shown = [*runs, *([current] if current else [])]
+    drawn = [(i, r) for i, r in enumerate(shown) if r.config.network.activation in NEGATIVE_SIDE and r.negative_units]
+    if not drawn:
+        return None
+    index, last = drawn[-1]
+    depth = len(last.negative_units[0])
+    data = []
+    for layer in range(depth):
+        colour = LAYER_COLOURS[round(layer * (len(LAYER_COLOURS) - 1) / max(1, depth - 1))]
+        data.append({"type": "scatter", "mode": "lines", "x": last.record_steps, "name": f"layer {layer + 1}",
+                     "y": [round(row[layer], 4) for row in last.negative_units], "line": {"color": colour, "width": 2},
+                     "legendgroup": "layers", "hovertemplate": f"layer {layer + 1}, step %{{x}}: %{{y:.0%}}<extra></extra>"})
+    for i, run in drawn:
+        data.append({"type": "scatter", "mode": "lines", "x": run.record_steps, "name": run.label, "showlegend": False,
+                     "y": [round(sum(row) / len(row), 4) for row in run.negative_units], "xaxis": "x2", "yaxis": "y2",
+                     "line": {"color": run_colour(i), "width": 2.4 if run is current else 1.6, "dash": run_dash(i)},
+                     "hovertemplate": "step %{x}: %{y:.0%}<extra>" + run.label + "</extra>"})
+    axis = {"showgrid": True, "gridcolor": "#eee", "zeroline": False, "title": {"text": "step"}}
+    share = {"showgrid": True, "gridcolor": "#eee", "range": [0, 1.02], "tickformat": ".0%"}
+    dead = "dead" if last.config.network.activation == "relu" else "negative on all (not dead)"
+    layout = {
+        **_BASE_LAYOUT, "height": height, "margin": {"l": 55, "r": 15, "t": 40, "b": 40},
+        "xaxis": {**axis, "domain": [0, 0.45]}, "xaxis2": {**axis, "domain": [0.57, 1.0], "anchor": "y2"},
+        "yaxis": {**share, "title": {"text": "units, per layer"}},
+        "yaxis2": {**share, "anchor": "x2", "title": {"text": "all hidden units"}},
+        "annotations": [
+            {"text": f"{last.label}: units {dead} on every validation image", "xref": "paper", "yref": "paper",
+             "x": 0, "y": 1.08, "xanchor": "left", "showarrow": False, "font": {"size": 12}},
+            {"text": "each ReLU-family run (colours as above)", "xref": "paper", "yref": "paper", "x": 0.57,
+             "y": 1.08, "xanchor": "left", "showarrow": False, "font": {"size": 12}}],
+        "legend": {"x": 0.46, "xanchor": "right", "y": 1, "font": {"size": 10}, "bgcolor": "rgba(255,255,255,0.7)"},
+        "uirevision": "dead-units",
+    }
+    return {"data": data, "layout": layout}
+
+
 def placeholder(text: str, height: int = 60) -> dict[str, Any]:
     """An empty figure that says what will appear in its place."""
     return {"data": [], "layout": {**_BASE_LAYOUT, "height": height, "annotations": [{

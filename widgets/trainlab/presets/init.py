@@ -110,6 +110,14 @@ def _normalized(result: PassResult) -> str:
             f"(layer {worst.layer}); the activation std is {_spread([layer.std for layer in result.layers])}.")
 
 
+def _through_depth(result: PassResult) -> str:
+    layers = result.layers
+    picks = sorted({0, len(layers) // 2 - 1, len(layers) - 1})
+    stds = ", ".join(f"{layers[i].std:.2f} at layer {layers[i].layer}" for i in picks)
+    means = [layer.mean for layer in layers]
+    return (f"As drawn: activation std {stds}; the layers' means run from {min(means):.2f} to {max(means):.2f}.")
+
+
 _PLAIN = {"norm": "none", "norm_place": "before", "bias": False, "gain": None}
 
 INIT_PRESETS: dict[str, Preset] = {
@@ -136,5 +144,18 @@ INIT_PRESETS: dict[str, Preset] = {
                {**_PLAIN, "activation": "tanh", "init": "normal", "std": 0.05, "norm": "batch",
                 "bn_mode": "train"},
                "BatchNorm before tanh re-centres and rescales each layer: the saturation is gone.", _normalized),
+        # Width 1024 keeps fifty layers quick on a CPU (the course's advice for this experiment).
+        Preset("depth 50: SELU, LeCun normal",
+               {**_PLAIN, "activation": "selu", "init": "lecun_normal", "depth": 50, "width": 1024},
+               "SELU's two constants make mean 0 and variance 1 a fixed point of each layer with LeCun's "
+               "init: fifty layers on, the activations still have mean about 0 and std about 1.", _through_depth),
+        Preset("depth 50: ReLU, Kaiming",
+               {**_PLAIN, "activation": "relu", "init": "kaiming_normal", "depth": 50, "width": 1024},
+               "Kaiming's init keeps ReLU's second moment: the std holds over fifty layers, but every layer's mean "
+               "is positive, since ReLU outputs are never negative.", _through_depth),
+        Preset("depth 50: tanh, Xavier",
+               {**_PLAIN, "activation": "tanh", "init": "xavier_normal", "depth": 50, "width": 1024},
+               "tanh bends a little at every layer, and Xavier's init does not make up for it: over fifty layers "
+               "the std drifts steadily down.", _through_depth),
     )
 }

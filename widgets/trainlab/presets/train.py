@@ -73,9 +73,57 @@ def _validation(runs: list[Run]) -> str:
     return "As trained: " + "; ".join(parts) + "."
 
 
+def _dead_units(runs: list[Run]) -> str:
+    parts = []
+    for r in runs:
+        if not r.negative_units:
+            continue
+        last = r.negative_units[-1]
+        worst = max(range(len(last)), key=last.__getitem__)
+        what = "dead" if r.config.network.activation == "relu" else "negative on every validation image (not dead)"
+        parts.append(f"{_name(r)}: {mean_share(last):.0%} of the hidden units {what}, most in layer {worst + 1} "
+                     f"({last[worst]:.0%})")
+    return "At the end: " + "; ".join(parts) + "."
+
+
+def mean_share(shares: list[float]) -> float:
+    """The share of all hidden units, from each (equally wide) layer's share."""
+    return sum(shares) / len(shares)
+
+
+def steps_below(run: Run, loss: float) -> int | None:
+    """The first recorded step whose training loss (on the fixed training examples) is below `loss`."""
+    return next((s for s, v in zip(run.record_steps, run.train_eval_loss) if v < loss), None)
+
+
+SPEED_LOSS = 0.3
+
+
+def _speed(runs: list[Run]) -> str:
+    steps = [steps_below(r, SPEED_LOSS) for r in runs]
+    parts = [f"{_name(r)}: {'step ' + str(s) if s is not None else 'not within ' + str(len(r.train_loss)) + ' steps'}"
+             for r, s in zip(runs, steps)]
+    text = f"Training loss first below {SPEED_LOSS}: " + "; ".join(parts) + "."
+    if len(steps) == 2 and None not in steps and steps[0] > 0:
+        first, second = (r.config.network.activation for r in runs)
+        text += f" {first} got there {steps[1] / steps[0]:.1f} times as fast as {second}."
+    return text
+
+
+def _fit_on(runs: list[Run]) -> str:
+    parts = [f"{_name(r)}: validation accuracy {r.val_accuracy[-1]:.1%}, validation loss {r.val_loss[-1]:.3f}"
+             for r in runs]
+    text = "As trained: " + "; ".join(parts) + "."
+    if len(runs) == 2:
+        text += (f" Fitting the statistics on both splits changed the validation accuracy by "
+                 f"{100 * (runs[1].val_accuracy[-1] - runs[0].val_accuracy[-1]):+.1f} points.")
+    return text
+
+
 _CLEAN = {"dataset": "digits", "preprocessing": "standardize", "train_subset": None, "norm": "none",
           "activation": "relu", "init": "kaiming_normal", "gain": None, "dropout": 0.0, "weight_decay": None,
-          "schedule": "none", "warmup": 0, "patience": None, "batch": 64, "depth": 6}
+          "schedule": "none", "warmup": 0, "patience": None, "batch": 64, "depth": 6,
+          "fit_on": "train", "bias": False}
 
 TRAIN_PRESETS: dict[str, TrainPreset] = {
     p.label: p
@@ -111,5 +159,25 @@ TRAIN_PRESETS: dict[str, TrainPreset] = {
                     "first x0.1 it calms down and stays below; cosine lowers it smoothly to the end, lowest of all, "
                     "and a linear warm-up starts gently.",
                     _loss_levels),
+        TrainPreset("dead ReLUs: too large a learning rate", {**_CLEAN, "optimizer": "adam", "steps": 300},
+                    ({"lr": 0.01}, {"lr": 0.01, "activation": "leaky_relu"}, {"lr": 0.01, "activation": "elu"},
+                     {"lr": 0.001}),
+                    "Adam at lr 0.01 kills many ReLU units: their pre-activation is negative for every validation "
+                    "image, so they output 0 and pass no gradient. Leaky ReLU and ELU units end up negative as "
+                    "often, but a gradient still flows through them; at lr 0.001 few ReLUs die.", _dead_units),
+        TrainPreset("ReLU vs tanh: how much faster?", {**_CLEAN, "optimizer": "sgd", "lr": 0.01, "steps": 500},
+                    ({"activation": "relu", "init": "kaiming_normal"}, {"activation": "tanh", "init": "xavier_normal"}),
+                    f"Plain SGD, each activation with its own initialization: how many steps until the training "
+                    f"loss falls below {SPEED_LOSS}?", _speed),
+        TrainPreset("preprocessing: raw, centred, standardized, whitened",
+                    {**_CLEAN, "optimizer": "sgd", "lr": 0.1, "steps": 300},
+                    ({"preprocessing": "none"}, {"preprocessing": "centre"}, {"preprocessing": "standardize"},
+                     {"preprocessing": "pca_whiten"}),
+                    "SGD at lr 0.1 on raw pixels (0 to 16), centred, standardized and PCA-whitened ones.", _loss_levels),
+        TrainPreset("statistics from the training split, or from all",
+                    {**_CLEAN, "optimizer": "adam", "lr": 1e-3, "steps": 300},
+                    ({"fit_on": "train"}, {"fit_on": "all"}),
+                    "Standardized with the training split's mean and std, then with those of the training and "
+                    "validation splits together: the validation images leak into the preprocessing.", _fit_on),
     )
 }

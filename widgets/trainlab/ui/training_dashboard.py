@@ -116,6 +116,8 @@ class TrainingDashboard(LabWidget[TrainConfig]):
         self.decision = PlotlyView(text_scale=scale, height=330 if compact else None,
                                    layout=widgets.Layout(width="330px" if compact else "430px", display="none"))
         self.lr_preview = PlotlyView(text_scale=scale)
+        # Units off on the whole validation set, for ReLU-family runs: shown once there is one.
+        self.dead_units = PlotlyView(text_scale=scale, height=280, layout=widgets.Layout(display="none"))
         device_note = widgets.HTML(
             f"<div class='trainlab-device-note' style='font-size:12px;color:#555'>device "
             f"<b>{html.escape(describe_device(self.device))}</b>"
@@ -127,7 +129,7 @@ class TrainingDashboard(LabWidget[TrainConfig]):
                                 self.progress_text], layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
         # The decision boundary of a 2-D set sits under the histograms, not beside them: side by
         # side, the histograms' titles and ticks ran into each other.
-        plots = [self.curves, self.histograms, self.decision]
+        plots = [self.curves, self.dead_units, self.histograms, self.decision]
         preview = widgets.Box([self.lr_preview], layout=widgets.Layout(width="420px"))
         self._layout({**{n: c.widget for n, c in {**net, **train}.items()}, "preset": self.preset,
                       "train": self.train_button, "stop": self.stop_button, "reset": self.reset_button, "runs": runs,
@@ -369,8 +371,12 @@ class TrainingDashboard(LabWidget[TrainConfig]):
         classes = t.data.classes if t else self.settings.data.classes
         steps = t.config.steps if t else self.settings.steps
         divergence = (t.divergence.step, f"diverged at step {t.divergence.step}") if t and t.divergence else None
-        self.curves.show(figures.curves_figure(self.history.runs, self._current_run(), classes, max(1, steps),
-                                               divergence))
+        current = self._current_run()
+        self.curves.show(figures.curves_figure(self.history.runs, current, classes, max(1, steps), divergence))
+        dead = figures.dead_units_figure(self.history.runs, current)
+        if dead is not None:
+            self.dead_units.show(dead)
+        self.dead_units.layout.display = None if dead is not None else "none"
         if t is not None and t.records:
             done = final or t.finished
             self.histograms.show(figures.histogram_history_figure(t.records) if done

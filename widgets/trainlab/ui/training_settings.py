@@ -18,7 +18,7 @@ from trainlab.compute.net.spec import NetworkSpec
 from trainlab.compute.optim.registry import HYPERPARAMETERS, TRAINABLE
 from trainlab.compute.optim.schedules import SCHEDULES
 from trainlab.compute.train.config import DROPOUT_RANGE, TrainConfig
-from trainlab.compute.train.datasets import DATASETS, PREPROCESSING
+from trainlab.compute.train.datasets import DATASETS, FIT_ON, PREPROCESSING
 from trainlab.ui.kit.controls import Control, dropdown, float_box, int_box, log_slider, none_as_zero, slider, wrap
 from trainlab.ui.kit.state import Parser, parse_choice, parse_float, parse_int
 from trainlab.ui.network_controls import network_control_values, network_flat, network_parsers
@@ -66,7 +66,7 @@ class TrainModel:
     def parsers(self) -> dict[str, Parser]:
         parsers: dict[str, Parser] = {
             **network_parsers(), "dataset": parse_choice(DATASETS), "preprocessing": parse_choice(PREPROCESSING),
-            "train_subset": _optional_int, "noise": parse_float, "samples": parse_int, "val_fraction": parse_float,
+            "fit_on": parse_choice(FIT_ON), "train_subset": _optional_int, "noise": parse_float, "samples": parse_int, "val_fraction": parse_float,
             "data_seed": parse_int, "optimizer": parse_choice(TRAINABLE), "schedule": parse_choice(SCHEDULES),
             "warmup": parse_int, "steps": parse_int, "dropout": parse_float, "record_every": parse_int,
             "patience": _optional_int, "bins": parse_int,
@@ -91,6 +91,9 @@ def training_controls(config: TrainConfig) -> dict[str, Control]:
     return {
         "dataset": Control(dropdown("data", DATASETS, d.name)),
         "preprocessing": Control(dropdown("preprocessing", PREPROCESSING, d.preprocessing)),
+        # Shown once preprocessing has statistics to fit: where they come from.
+        "fit_on": Control(dropdown("statistics from", FIT_ON, d.fit_on),
+                          shown=lambda c: c.data.preprocessing != "none"),
         "train_subset": Control(int_box("train on first (0 = all)", d.train_subset or 0, "200px"), **none_as_zero()),
         "optimizer": Control(dropdown("optimizer", TRAINABLE, o.name)),
         "lr": Control(log_slider("lr", o.learning_rate, (lr.low, lr.high))),
@@ -106,6 +109,6 @@ def training_controls(config: TrainConfig) -> dict[str, Control]:
 
 def training_rows(controls: Mapping[str, Control]) -> list[widgets.Widget]:
     c = {name: control.widget for name, control in controls.items()}
-    return [wrap([c["dataset"], c["preprocessing"], c["train_subset"], c["steps"], c["patience"]]),
+    return [wrap([c["dataset"], c["preprocessing"], c["fit_on"], c["train_subset"], c["steps"], c["patience"]]),
             wrap([c["optimizer"], c["lr"], *(c[name] for name in TUNED), c["weight_decay"], c["dropout"]]),
             wrap([c["schedule"], c["warmup"]])]

@@ -29,6 +29,7 @@ _TOP_LEVEL = ("steps", "dropout", "record_every", "patience", "bins")
 SETTING_PLACES: dict[str, tuple[str, str]] = {
     **{f.name: ("network", f.name) for f in dataclasses.fields(NetworkSpec)},
     "dataset": ("data", "name"), "preprocessing": ("data", "preprocessing"), "train_subset": ("data", "train_subset"),
+    "fit_on": ("data", "fit_on"),
     "noise": ("data", "noise"), "samples": ("data", "samples"), "val_fraction": ("data", "val_fraction"),
     "data_seed": ("data", "seed"),
     "optimizer": ("optimizer", "name"), "lr": ("optimizer", "lr"), "momentum": ("optimizer", "momentum"),

@@ -2,7 +2,8 @@
 
 `load(DataSpec(...))` returns a :class:`Dataset`: a seeded, stratified train/validation split,
 preprocessed with statistics of the training split only, as float32 inputs and int64 labels on
-the device. The fitted preprocessing is kept (`Dataset.prepare`) so that new raw points, such as
+the device (`fit_on` can fit them on the validation split or on both instead: the classic leak,
+for a lab to measure). The fitted preprocessing is kept (`Dataset.prepare`) so that new raw points, such as
 the grid of a decision boundary over a 2-D set, are mapped exactly as the training data was.
 
     digits   sklearn's bundled 8x8 digit images (1,797 images, 64 features, 10 classes)
@@ -27,6 +28,9 @@ from trainlab.compute.errors import SpecError
 Tensor = torch.Tensor
 DATASETS = ("digits", "spirals", "moons")
 PREPROCESSING = ("none", "centre", "standardize", "pca_whiten")
+# The examples the preprocessing statistics are fitted on: the training split is the rule; the
+# other two are the classic mistake, kept so that a lab can measure what it leaks.
+FIT_ON = ("train", "validation", "all")
 
 DIGITS_EXAMPLES = 1797  # len(load_digits().target), so that validate() need not load the images
 CLASSES = {"digits": 10, "spirals": 2, "moons": 2}
@@ -51,6 +55,7 @@ class DataSpec:
     preprocessing: str = "standardize"
     val_fraction: float = 0.2
     train_subset: int | None = None  # only the first n training examples (overfitting lesson); None: all
+    fit_on: str = "train"  # which examples the preprocessing statistics come from (FIT_ON)
     noise: float | None = None  # std of the Gaussian noise of a 2-D set, in its raw units
     samples: int | None = None  # points of a 2-D set, before the split
     seed: int = 0
@@ -91,6 +96,8 @@ class DataSpec:
         if self.preprocessing not in PREPROCESSING:
             raise SpecError("preprocessing", f"must be one of {', '.join(PREPROCESSING)}, "
                                              f"not {self.preprocessing!r}")
+        if self.fit_on not in FIT_ON:
+            raise SpecError("fit_on", f"must be one of {', '.join(FIT_ON)}, not {self.fit_on!r}")
         number_in("val_fraction", self.val_fraction, VAL_FRACTION_RANGE)
         for name, value in (("noise", self.noise), ("samples", self.samples)):
             if value is not None and not self.is_2d:
@@ -263,7 +270,8 @@ def load(spec: DataSpec, device: torch.device | str = "cpu") -> Dataset:
     if spec.train_subset is not None:
         order = order[:spec.train_subset]
     raw_train, raw_val = torch.from_numpy(x_train[order]), torch.from_numpy(np.array(x_val))
-    transform = fit_preprocessing(spec.preprocessing, raw_train)
+    fitted_on = {"train": raw_train, "validation": raw_val, "all": torch.cat([raw_train, raw_val])}[spec.fit_on]
+    transform = fit_preprocessing(spec.preprocessing, fitted_on)
     return Dataset(
         spec=spec,
         x_train=transform(raw_train).to(device, torch.float32),

@@ -31,6 +31,8 @@ _NORMS = {"none": "no norm", "batch": "BatchNorm", "layer": "LayerNorm", "group"
 _PREPROCESSING = {"none": "raw inputs", "centre": "centred inputs", "standardize": "standardized inputs",
                   "pca_whiten": "PCA-whitened inputs"}
 
+_FIT_ON = {"train": "training split", "validation": "validation split", "all": "training and validation splits"}
+
 
 class RunFileError(SpecError):
     """A run history file that cannot be used; the message says why, in one line."""
@@ -83,6 +85,7 @@ def _setting_words(config: TrainConfig) -> dict[str, str]:
         "optimizer": o.label, "lr": f"lr {o.learning_rate:.3g}",
         **{k: f"{k.replace('_', ' ')} {o.value(k):.3g}" for k in o.info.hyperparameters if k != "lr"},
         "dataset": d.name, "preprocessing": _PREPROCESSING[d.preprocessing],
+        "fit_on": f"statistics of the {_FIT_ON[d.fit_on]}",
         "train_subset": f"{d.train_subset} training examples" if d.train_subset else "all training examples",
         "activation": n.activation, "init": f"init {n.init}", "depth": f"depth {n.depth}", "width": f"width {n.width}",
         "batch": f"batch {n.batch}", "norm": _NORMS[n.norm], "bias": "bias 0.01" if n.bias else "no bias",
@@ -130,6 +133,16 @@ def _numbers(name: str, values: Any, whole: bool = False) -> list[float]:
     return out
 
 
+def _negative_units(rows: Any, records: int, depth: int) -> list[list[float]]:
+    """A run's negative_units read from a file: none at all, or one share per layer per record."""
+    if not isinstance(rows, list) or rows and len(rows) != records:
+        raise RunFileError(f"a run's negative_units must be a list of {records} records (or none)")
+    out = [_numbers("negative_units", row) for row in rows]
+    if any(len(row) != depth or not all(0.0 <= v <= 1.0 for v in row) for row in out):
+        raise RunFileError(f"a run's negative_units must hold {depth} shares from 0 to 1 per record")
+    return out
+
+
 @dataclass
 class Run:
     """One run's configuration, curves and outcome. Per-step: train_loss, lrs; per record: the rest."""
@@ -146,6 +159,9 @@ class Run:
     steps_per_second: float
     best_step: int | None = None
     label: str = ""
+    # Per record, per hidden layer: the share of units whose pre-activation is <= 0 on the whole
+    # validation set (dead, for ReLU). Empty for a run read from a file written before it was kept.
+    negative_units: list[list[float]] = dataclasses.field(default_factory=list)
 
     _CURVES = ("train_loss", "lrs", "val_loss", "val_accuracy", "train_eval_loss", "train_eval_accuracy")
 
@@ -159,6 +175,7 @@ class Run:
             train_eval_loss=[r.train_eval_loss for r in records],
             train_eval_accuracy=[r.train_eval_accuracy for r in records],
             steps_per_second=trainer.steps_per_second(), best_step=trainer.best.step if trainer.best else None,
+            negative_units=[[layer.negative_fraction for layer in r.layers] for r in records],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,7 +191,7 @@ class Run:
         if not isinstance(data, dict):
             raise RunFileError(f"a run must be an object, not {type(data).__name__}")
         fields = {f.name for f in dataclasses.fields(cls)}
-        missing, unknown = fields - {"best_step", "label"} - set(data), set(data) - fields
+        missing, unknown = fields - {"best_step", "label", "negative_units"} - set(data), set(data) - fields
         if missing or unknown:
             raise RunFileError(f"a run in the file is not one trainlab wrote (missing {sorted(missing)}, "
                                f"unknown {sorted(unknown)})")
@@ -194,6 +211,8 @@ class Run:
                                                   "train_eval_accuracy", "record_steps")}
         if len(lengths) != 1 or len(values["lrs"]) != len(values["train_loss"]):
             raise RunFileError("a run's curves do not have matching lengths")
+        values["negative_units"] = _negative_units(data.get("negative_units", []), len(values["record_steps"]),
+                                                   values["config"].network.depth)
         return cls(**values)
 
 

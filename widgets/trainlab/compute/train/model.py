@@ -58,15 +58,16 @@ class HiddenLayer(nn.Module):
         self.activation = ACTIVATIONS[spec.activation].fn
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, h: Tensor) -> tuple[Tensor, Tensor]:
-        """(output, activations): the activations are the layer's output before dropout."""
+    def forward(self, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(output, activations, pre-activations): the activations are the layer's output before
+        dropout, the pre-activations what goes into the activation function."""
         a = self.linear(h)
         if self.norm is not None and self.norm_before:
             a = self.norm(a)
         f = self.activation(a)
         if self.norm is not None and not self.norm_before:
             f = self.norm(f)
-        return self.dropout(f), f
+        return self.dropout(f), f, a
 
 
 class DeepNet(nn.Module):
@@ -96,12 +97,18 @@ class DeepNet(nn.Module):
 
     def forward_traced(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
         """Logits and every hidden layer's activations (for statistics and their gradients)."""
-        activations = []
+        logits, activations, _ = self.trace(x)
+        return logits, activations
+
+    def trace(self, x: Tensor) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+        """Logits, every hidden layer's activations and its pre-activations."""
+        activations, preactivations = [], []
         h = x
         for hidden in self.hidden:
-            h, f = hidden(h)
+            h, f, a = hidden(h)
             activations.append(f)
-        return self.readout(h), activations
+            preactivations.append(a)
+        return self.readout(h), activations, preactivations
 
     def layer_weights(self) -> list[Tensor]:
         """The hidden layers' weight matrices, first to last (the read-out not included)."""
@@ -114,3 +121,10 @@ class DeepNet(nn.Module):
         ids = {id(p) for p in matrices}
         others = [p for p in self.parameters() if id(p) not in ids]
         return [{"params": matrices, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0.0}]
+
+
+def negative_share(preactivations: list[Tensor]) -> Tensor:
+    """(layers,): each layer's share of units whose pre-activation is <= 0 on every row. For ReLU
+    such a unit outputs 0 and passes no gradient for any of those rows: on them it is dead.
+    Leaky ReLU and the ELU family still pass a small gradient there, so their units can recover."""
+    return torch.stack([(a <= 0).all(0).float().mean() for a in preactivations])

@@ -24,7 +24,7 @@ from torch import nn
 from trainlab.compute.net import layer_stats as ls
 from trainlab.compute.net.activations import ACTIVATIONS
 from trainlab.compute.train.datasets import Dataset, load
-from trainlab.compute.train.model import DeepNet
+from trainlab.compute.train.model import DeepNet, negative_share
 from trainlab.compute.devices import free_bytes, pick_device
 from trainlab.compute.errors import SpecError
 from trainlab.compute.net.network_pass import output_range
@@ -54,6 +54,8 @@ class LayerRecord:
     grad_std: float
     update_ratio: float
     inactive_fraction: float | None  # ReLU family: units off for the whole batch; tanh/sigmoid: saturated
+    # Units whose pre-activation is <= 0 on the whole validation set (in eval mode): for ReLU, dead.
+    negative_fraction: float
     activation_hist: Histogram
     grad_hist: Histogram
 
@@ -286,7 +288,9 @@ class Trainer:
         out = {}
         with self._evaluating():
             for name, (x, y) in (("val", (self.data.x_val, self.data.y_val)), ("train_eval", self._train_eval)):
-                logits = self.model(x)
+                logits, _, preactivations = self.model.trace(x)
+                if name == "val":
+                    out["negative"] = negative_share(preactivations)
                 out[f"{name}_loss"] = F.cross_entropy(logits, y)
                 out[f"{name}_accuracy"] = (logits.argmax(-1) == y).float().mean()
         return out
@@ -308,6 +312,7 @@ class Trainer:
                 mean=float(host["mean"][0, layer]), std=float(host["std"][0, layer]),
                 grad_std=float(host["grad_std"][0, layer]), update_ratio=float(host["update_ratio"][layer]),
                 inactive_fraction=float(host["inactive"][layer]) if "inactive" in host else None,
+                negative_fraction=float(host["negative"][layer]),
                 activation_hist=hist("act", layer), grad_hist=hist("grad", layer),
             )
             for layer in range(self.config.network.depth)
