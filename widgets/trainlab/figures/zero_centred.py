@@ -151,8 +151,8 @@ def zero_centred_figure(comparison: Comparison, height: int = 560, frames: int =
     x0, x1, y0, y1 = view
     axis = {"range": [x0, x1], "constrain": "domain", "showgrid": False, "zeroline": True, "zerolinecolor": "#ccc",
             "title": {"text": "w₁"}}
-    yaxis = {"range": [y0, y1], "constrain": "domain", "showgrid": False, "zeroline": True, "zerolinecolor": "#ccc", "title": {"text": "w₂"},
-             "scaleanchor": "x", "scaleratio": 1}
+    yaxis = {"range": [y0, y1], "constrain": "domain", "showgrid": False, "zeroline": True, "zerolinecolor": "#ccc",
+             "title": {"text": "w₂"}, "scaleanchor": "x", "scaleratio": 1}
     titles = [side_title(comparison, side) for side in SIDES]
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",

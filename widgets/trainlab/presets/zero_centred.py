@@ -21,10 +21,6 @@ class ZeroCentredPreset:
     caption: Callable[[Comparison], str]
 
 
-def _steps(run: Descent) -> str:
-    return run.outcome().replace("converged in ", "")
-
-
 def _eigen(run: Descent) -> str:
     low, high = run.second_moment_eigenvalues()
     return f"{low:.3f} and {high:.3f}"
