@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from trainlab import ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, PredictReveal, TrainingDashboard
+from trainlab import (ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, PredictReveal, TrainingDashboard,
+                      ZeroCentredDemo)
 
 SMALL_NET = {"width": 64, "depth": 2}
 SMALL_DASH = {"width": 64, "depth": 2, "steps": 20}
 SMALL_GALLERY = {"width": 64, "depth": 3, "layer": 2}
+SMALL_ZERO = {"steps": 100}
 SMALL_LANDSCAPE = {"runs": "sgd", "width": 16, "depth": 2, "steps": 20, "grid": 5, "eval_samples": 50}
 
 # (widget, constructor keyword arguments, the setting the refusal must name)
@@ -51,12 +53,20 @@ CONSTRUCTOR_VALUES = [
     (ActivationGallery, {"alpha": 9}, "alpha"),
     (ActivationGallery, {"layer": 7}, "layer"),
     (ActivationGallery, {"depth": 0}, "depth"),
+    (ZeroCentredDemo, {"inputs": "tanh"}, "inputs"),
+    (ZeroCentredDemo, {"lr": 0}, "lr"),
+    (ZeroCentredDemo, {"steps": 10**7}, "steps"),
+    (ZeroCentredDemo, {"examples": 2}, "examples"),
+    (ZeroCentredDemo, {"start_1": 7}, "start_1"),
+    (ZeroCentredDemo, {"noise": 3}, "noise"),
+    (ZeroCentredDemo, {"target_1": -1, "target_2": 1}, "target_1"),
 ]
 
 
 def _build(cls, **kwargs):
     base = {InitExplorer: SMALL_NET, OptimizerRace: {}, TrainingDashboard: SMALL_DASH,
-            LandscapeExplorer: SMALL_LANDSCAPE, ActivationGallery: SMALL_GALLERY}[cls]
+            LandscapeExplorer: SMALL_LANDSCAPE, ActivationGallery: SMALL_GALLERY,
+            ZeroCentredDemo: SMALL_ZERO}[cls]
     return cls(**{**base, **kwargs})
 
 
@@ -88,7 +98,7 @@ def test_the_same_bad_value_through_a_link_is_refused_by_name(cls, kwargs, setti
 
 @pytest.mark.parametrize("make", [lambda: _build(InitExplorer), lambda: _build(OptimizerRace),
                                   lambda: _build(TrainingDashboard), lambda: _build(LandscapeExplorer),
-                                  lambda: _build(ActivationGallery)])
+                                  lambda: _build(ActivationGallery), lambda: _build(ZeroCentredDemo)])
 @pytest.mark.parametrize("call,arg", [("apply_state", None), ("apply_state", "activation=relu"),
                                       ("apply_state", 3), ("apply_query", None), ("apply_query", {"a": 1})])
 def test_a_call_of_the_wrong_kind_says_what_it_takes(make, call, arg):
@@ -109,6 +119,8 @@ def test_unknown_keyword_arguments_are_refused_naming_them():
         LandscapeExplorer(learning_rate=0.1)
     with pytest.raises(TypeError, match="learning_rate"):
         ActivationGallery(learning_rate=0.1)
+    with pytest.raises(TypeError, match="learning_rate"):
+        ZeroCentredDemo(learning_rate=0.1)
 
 
 @pytest.mark.parametrize("kwargs,message", [

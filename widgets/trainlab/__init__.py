@@ -4,7 +4,8 @@
 `OptimizerRace` the optimizer race, `TrainingDashboard` live training on real data,
 `LandscapeExplorer` the trained net's loss landscape with the optimizers' paths on it,
 `ActivationGallery` an activation function, its derivative and where a real layer's inputs fall on
-them, and
+them,
+`ZeroCentredDemo` SGD from positive inputs against the same inputs centred, and
 `PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
 the pure-PyTorch layer behind them, usable from scripts.
 
@@ -25,6 +26,7 @@ _PUBLIC = {
     "TrainingDashboard": "trainlab.ui.training_dashboard",
     "LandscapeExplorer": "trainlab.ui.landscape_explorer",
     "ActivationGallery": "trainlab.ui.activation_gallery",
+    "ZeroCentredDemo": "trainlab.ui.zero_centred_demo",
     "PredictReveal": "trainlab.ui.predict_reveal",
     "NetworkSpec": "trainlab.compute.net.spec",
     "PassResult": "trainlab.compute.net.results",
