@@ -4,8 +4,9 @@
 `OptimizerRace` the optimizer race, `TrainingDashboard` live training on real data,
 `LandscapeExplorer` the trained net's loss landscape with the optimizers' paths on it,
 `ActivationGallery` an activation function, its derivative and where a real layer's inputs fall on
-them, and
-`PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
+them,
+`PreprocessingStages` what preprocessing does to a point cloud, to gradient descent and to images,
+and `PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
 the pure-PyTorch layer behind them, usable from scripts.
 
 Names are imported when first used, so that `import trainlab.compute` or the `trainlab` command
@@ -25,6 +26,7 @@ _PUBLIC = {
     "TrainingDashboard": "trainlab.ui.training_dashboard",
     "LandscapeExplorer": "trainlab.ui.landscape_explorer",
     "ActivationGallery": "trainlab.ui.activation_gallery",
+    "PreprocessingStages": "trainlab.ui.preprocessing_stages",
     "PredictReveal": "trainlab.ui.predict_reveal",
     "NetworkSpec": "trainlab.compute.net.spec",
     "PassResult": "trainlab.compute.net.results",

@@ -1,12 +1,15 @@
 """The lecture cases, one module per kind of widget: the explorer's experiments (init.py), the
 race's lecture points (race.py), the dashboard's lessons (train.py), the loss landscape's cases
-(landscape.py) and the activation gallery's (gallery.py)."""
+(landscape.py), the activation gallery's (gallery.py) and the preprocessing lab's
+(preprocessing.py)."""
 
 from trainlab.presets.gallery import GALLERY_PRESETS, GalleryPreset
 from trainlab.presets.init import INIT_PRESETS, Preset
 from trainlab.presets.landscape import LANDSCAPE_PRESETS, LandscapePreset
+from trainlab.presets.preprocessing import PREPROCESSING_PRESETS, PreprocessingPreset
 from trainlab.presets.race import RACE_PRESETS, RacePreset
 from trainlab.presets.train import TRAIN_PRESETS, TrainPreset
 
-__all__ = ["GALLERY_PRESETS", "GalleryPreset", "INIT_PRESETS", "LANDSCAPE_PRESETS", "RACE_PRESETS", "TRAIN_PRESETS", "LandscapePreset", "Preset",
+__all__ = ["GALLERY_PRESETS", "GalleryPreset", "INIT_PRESETS", "LANDSCAPE_PRESETS", "RACE_PRESETS", "TRAIN_PRESETS", "LandscapePreset", "PREPROCESSING_PRESETS",
+           "Preset", "PreprocessingPreset",
            "RacePreset", "TrainPreset"]
