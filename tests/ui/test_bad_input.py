@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from trainlab import (ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, PredictReveal, TrainingDashboard,
-                      ZeroCentredDemo)
+from trainlab import (ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, PredictReveal,
+                      PreprocessingStages, TrainingDashboard, ZeroCentredDemo)
 
 SMALL_NET = {"width": 64, "depth": 2}
 SMALL_DASH = {"width": 64, "depth": 2, "steps": 20}
@@ -60,13 +60,18 @@ CONSTRUCTOR_VALUES = [
     (ZeroCentredDemo, {"start_1": 7}, "start_1"),
     (ZeroCentredDemo, {"noise": 3}, "noise"),
     (ZeroCentredDemo, {"target_1": -1, "target_2": 1}, "target_1"),
+    (PreprocessingStages, {"view": "3-D"}, "view"),
+    (PreprocessingStages, {"points": 2}, "points"),
+    (PreprocessingStages, {"scale_y": 0}, "scale_y"),
+    (PreprocessingStages, {"step": 2.5}, "step"),
+    (PreprocessingStages, {"example": 5000}, "example"),
 ]
 
 
 def _build(cls, **kwargs):
     base = {InitExplorer: SMALL_NET, OptimizerRace: {}, TrainingDashboard: SMALL_DASH,
             LandscapeExplorer: SMALL_LANDSCAPE, ActivationGallery: SMALL_GALLERY,
-            ZeroCentredDemo: SMALL_ZERO}[cls]
+            ZeroCentredDemo: SMALL_ZERO, PreprocessingStages: {}}[cls]
     return cls(**{**base, **kwargs})
 
 
@@ -98,7 +103,8 @@ def test_the_same_bad_value_through_a_link_is_refused_by_name(cls, kwargs, setti
 
 @pytest.mark.parametrize("make", [lambda: _build(InitExplorer), lambda: _build(OptimizerRace),
                                   lambda: _build(TrainingDashboard), lambda: _build(LandscapeExplorer),
-                                  lambda: _build(ActivationGallery), lambda: _build(ZeroCentredDemo)])
+                                  lambda: _build(ActivationGallery), lambda: _build(ZeroCentredDemo),
+                                  lambda: _build(PreprocessingStages)])
 @pytest.mark.parametrize("call,arg", [("apply_state", None), ("apply_state", "activation=relu"),
                                       ("apply_state", 3), ("apply_query", None), ("apply_query", {"a": 1})])
 def test_a_call_of_the_wrong_kind_says_what_it_takes(make, call, arg):
@@ -121,6 +127,7 @@ def test_unknown_keyword_arguments_are_refused_naming_them():
         ActivationGallery(learning_rate=0.1)
     with pytest.raises(TypeError, match="learning_rate"):
         ZeroCentredDemo(learning_rate=0.1)
+        PreprocessingStages(learning_rate=0.1)
 
 
 @pytest.mark.parametrize("kwargs,message", [

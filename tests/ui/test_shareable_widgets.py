@@ -7,7 +7,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 import pytest
 
-from trainlab import ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, TrainingDashboard, ZeroCentredDemo
+from trainlab import (ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, PreprocessingStages,
+                      TrainingDashboard, ZeroCentredDemo)
 from trainlab.presets import INIT_PRESETS, RACE_PRESETS, TRAIN_PRESETS
 from trainlab.ui.kit.embedding import COMPACT_TEXT_SCALE
 
@@ -38,8 +39,13 @@ def zero_centred(**kwargs) -> ZeroCentredDemo:
     return ZeroCentredDemo(steps=100, **kwargs)
 
 
+def preprocessing(**kwargs) -> PreprocessingStages:
+    return PreprocessingStages(**kwargs)
+
+
 def settle(widget) -> None:
-    if isinstance(widget, (InitExplorer, OptimizerRace, LandscapeExplorer, ActivationGallery, ZeroCentredDemo)):
+    if isinstance(widget, (InitExplorer, OptimizerRace, LandscapeExplorer, ActivationGallery, ZeroCentredDemo,
+                           PreprocessingStages)):
         assert widget.wait(120)
 
 
@@ -51,7 +57,8 @@ def _bounds(widget) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("make", [explorer, lambda: OptimizerRace(preset="zig-zag: SGD vs momentum"), dashboard,
-                                  landscape, lambda: gallery(activation="leaky_relu"), zero_centred])
+                                  landscape, lambda: gallery(activation="leaky_relu"), zero_centred,
+                                  lambda: preprocessing(view="contours")])
 def test_sliders_span_exactly_the_range_their_setting_accepts(make):
     """A slider that is narrower than its setting would clamp a valid value a link or a script
     gives (showing one number while computing another); a wider one would offer refused values.
@@ -200,8 +207,8 @@ def test_apply_state_takes_typed_values():
 
 
 # -- bad links -----------------------------------------------------------------------------
-@pytest.mark.parametrize("make", [explorer, OptimizerRace, dashboard, landscape, gallery, zero_centred],
-                         ids=["explorer", "race", "dashboard", "landscape", "gallery", "zero_centred"])
+@pytest.mark.parametrize("make", [explorer, OptimizerRace, dashboard, landscape, gallery, zero_centred, preprocessing],
+                         ids=["explorer", "race", "dashboard", "landscape", "gallery", "zero_centred", "preprocessing"])
 def test_unknown_and_bad_parameters_warn_and_the_rest_applies(make):
     w = make()
     settle(w)
@@ -210,11 +217,12 @@ def test_unknown_and_bad_parameters_warn_and_the_rest_applies(make):
             TrainingDashboard: ("steps=77", lambda: w.fields["steps"].value == 77),
             LandscapeExplorer: ("span=0.5", lambda: w.span.value == 0.5),
             ActivationGallery: ("layer=3", lambda: w.layer.value == 3),
-            ZeroCentredDemo: ("examples=50", lambda: w.examples.value == 50)}
+            ZeroCentredDemo: ("examples=50", lambda: w.examples.value == 50),
+            PreprocessingStages: ("angle=12", lambda: w.fields["angle"].value == 12)}
     text, applied = next(v for k, v in good.items() if isinstance(w, k))
     bad_value = {InitExplorer: "seed=two", OptimizerRace: "steps=two", TrainingDashboard: "seed=two",
                  LandscapeExplorer: "seed=two", ActivationGallery: "seed=two",
-                 ZeroCentredDemo: "seed=two"}[type(w)]
+                 ZeroCentredDemo: "seed=two", PreprocessingStages: "seed=two"}[type(w)]
     problems = w.apply_query(f"?bogus=1&{bad_value}&theme=dark&{text}")
     assert applied(), "the good parameter still applies"
     assert len(problems) == 2

@@ -5,8 +5,9 @@
 `LandscapeExplorer` the trained net's loss landscape with the optimizers' paths on it,
 `ActivationGallery` an activation function, its derivative and where a real layer's inputs fall on
 them,
-`ZeroCentredDemo` SGD from positive inputs against the same inputs centred, and
-`PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
+`ZeroCentredDemo` SGD from positive inputs against the same inputs centred,
+`PreprocessingStages` what preprocessing does to a point cloud, to gradient descent and to images,
+and `PredictReveal` a predict-then-reveal question attached to one of them; `trainlab.compute` is
 the pure-PyTorch layer behind them, usable from scripts.
 
 Names are imported when first used, so that `import trainlab.compute` or the `trainlab` command
@@ -27,6 +28,7 @@ _PUBLIC = {
     "LandscapeExplorer": "trainlab.ui.landscape_explorer",
     "ActivationGallery": "trainlab.ui.activation_gallery",
     "ZeroCentredDemo": "trainlab.ui.zero_centred_demo",
+    "PreprocessingStages": "trainlab.ui.preprocessing_stages",
     "PredictReveal": "trainlab.ui.predict_reveal",
     "NetworkSpec": "trainlab.compute.net.spec",
     "PassResult": "trainlab.compute.net.results",

@@ -15,7 +15,8 @@ import ipywidgets as widgets
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-from trainlab import ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, TrainingDashboard, ZeroCentredDemo
+from trainlab import (ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, PreprocessingStages,
+                      TrainingDashboard, ZeroCentredDemo)
 
 BUILDS = 20
 # After the first builds (imports, caches, the allocator's arenas), twenty more builds and closes
@@ -30,12 +31,13 @@ MAKERS = {
     "LandscapeExplorer": "LandscapeExplorer(runs='sgd', width=16, depth=2, steps=20, grid=5, eval_samples=50)",
     "ActivationGallery": "ActivationGallery(width=256, depth=3, layer=2)",
     "ZeroCentredDemo": "ZeroCentredDemo(steps=200)",
+    "PreprocessingStages": "PreprocessingStages(view='contours')",
 }
 
 KERNEL_CODE = """
 import gc, json, threading
 from ipywidgets.widgets.widget import _instances
-from trainlab import ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, TrainingDashboard, ZeroCentredDemo
+from trainlab import ActivationGallery, InitExplorer, LandscapeExplorer, OptimizerRace, PreprocessingStages, TrainingDashboard, ZeroCentredDemo
 
 def rss_mb():
     with open("/proc/self/status") as status:

@@ -1,14 +1,16 @@
 """The lecture cases, one module per kind of widget: the explorer's experiments (init.py), the
 race's lecture points (race.py), the dashboard's lessons (train.py), the loss landscape's cases
-(landscape.py), the activation gallery's (gallery.py) and the zero-centred demo's
-(zero_centred.py)."""
+(landscape.py), the activation gallery's (gallery.py), the zero-centred demo's (zero_centred.py)
+and the preprocessing lab's (preprocessing.py)."""
 
 from trainlab.presets.gallery import GALLERY_PRESETS, GalleryPreset
 from trainlab.presets.init import INIT_PRESETS, Preset
 from trainlab.presets.landscape import LANDSCAPE_PRESETS, LandscapePreset
+from trainlab.presets.preprocessing import PREPROCESSING_PRESETS, PreprocessingPreset
 from trainlab.presets.race import RACE_PRESETS, RacePreset
 from trainlab.presets.train import TRAIN_PRESETS, TrainPreset
 from trainlab.presets.zero_centred import ZERO_CENTRED_PRESETS, ZeroCentredPreset
 
-__all__ = ["GALLERY_PRESETS", "GalleryPreset", "INIT_PRESETS", "LANDSCAPE_PRESETS", "RACE_PRESETS", "TRAIN_PRESETS", "LandscapePreset", "Preset",
-           "RacePreset", "TrainPreset", "ZERO_CENTRED_PRESETS", "ZeroCentredPreset"]
+__all__ = ["GALLERY_PRESETS", "GalleryPreset", "INIT_PRESETS", "LANDSCAPE_PRESETS", "PREPROCESSING_PRESETS", "RACE_PRESETS",
+           "TRAIN_PRESETS", "ZERO_CENTRED_PRESETS", "LandscapePreset", "PreprocessingPreset", "Preset", "RacePreset",
+           "TrainPreset", "ZeroCentredPreset"]
