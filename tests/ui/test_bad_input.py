@@ -127,6 +127,7 @@ def test_unknown_keyword_arguments_are_refused_naming_them():
         ActivationGallery(learning_rate=0.1)
     with pytest.raises(TypeError, match="learning_rate"):
         ZeroCentredDemo(learning_rate=0.1)
+    with pytest.raises(TypeError, match="learning_rate"):
         PreprocessingStages(learning_rate=0.1)
 
 
