@@ -7,7 +7,7 @@ import math
 
 from trainlab.compute.train.config import TrainConfig
 from trainlab.compute.train.history import Run
-from trainlab.figures.training import RUN_COLOURS, curves_figure, run_colour, run_dash
+from trainlab.figures.training import RUN_COLOURS, curves_figure, dead_units_figure, run_colour, run_dash
 
 LOG10 = math.log(10)
 
@@ -50,3 +50,20 @@ def test_runs_keep_distinct_colours_and_a_13th_run_is_dotted():
     figure = curves_figure([_run([LOG10, 1.0], f"#{i + 1}") for i in range(3)], None, 10, 2)
     legend = [t for t in figure["data"] if t.get("showlegend")]
     assert len({t["line"]["color"] for t in legend}) == 3
+
+
+def test_dead_units_figure_draws_each_layer_of_the_last_relu_run_and_every_relu_runs_share():
+    relu = _run([2.3, 1.0], "#1 relu")
+    relu.negative_units = [[0.0] * 6, [0.0, 0.2, 0.4, 0.4, 0.6, 0.8]]
+    tanh = _run([2.3, 1.0], "#2 tanh")
+    tanh.config = TrainConfig().with_settings(activation="tanh", init="xavier_normal")
+    tanh.negative_units = [[0.0] * 6, [0.1] * 6]
+    figure = dead_units_figure([relu, tanh], None)
+    layers = [t for t in figure["data"] if t.get("xaxis", "x") == "x"]
+    shares = [t for t in figure["data"] if t.get("xaxis") == "x2"]
+    assert [t["name"] for t in layers] == [f"layer {i}" for i in range(1, 7)]
+    assert layers[5]["y"] == [0.0, 0.8]
+    assert [t["name"] for t in shares] == ["#1 relu"], "tanh has no dead units to draw"
+    assert shares[0]["y"] == [0.0, 0.4] and shares[0]["line"]["color"] == run_colour(0)
+    assert "dead" in figure["layout"]["annotations"][0]["text"]
+    assert dead_units_figure([tanh], None) is None

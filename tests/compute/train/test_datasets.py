@@ -340,3 +340,19 @@ def test_good_specs_validate():
     assert DataSpec("moons", samples=50, val_fraction=0.05, noise=0.0).validate().samples == 50
     small = load(DataSpec("spirals", samples=50, val_fraction=0.05))
     assert set(small.y_val.tolist()) == {0, 1} and small.x_train.shape[0] + small.x_val.shape[0] == 50
+
+
+@pytest.mark.parametrize("fit_on", ["validation", "all"])
+def test_fit_on_takes_the_statistics_from_the_split_it_names(fit_on):
+    """The classic leak, kept on purpose for the lab: the statistics come from the split named."""
+    d = load(DataSpec("digits", "standardize", fit_on=fit_on))
+    fitted = {"validation": d.x_val_raw, "all": torch.cat([d.x_train_raw, d.x_val_raw])}[fit_on].double()
+    torch.testing.assert_close(d.transform.mean, fitted.mean(0))
+    mapped = d.x_val if fit_on == "validation" else torch.cat([d.x_train, d.x_val])
+    assert mapped.double().mean(0).abs().max() < 1e-5  # centred where the statistics came from...
+    assert load(DataSpec("digits", "standardize")).x_val.double().mean(0).abs().max() > 1e-3  # ...not by the rule
+
+
+def test_fit_on_refuses_a_split_it_does_not_know():
+    with pytest.raises(SpecError, match="fit_on"):
+        DataSpec(fit_on="test").validate()

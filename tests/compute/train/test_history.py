@@ -126,3 +126,20 @@ def test_a_file_written_before_the_registry_still_loads():
     run["config"]["optimizer"].update(momentum=0.9, decay=0.99, eps=1e-8, beta1=0.9, beta2=0.999, weight_decay=0.0)
     loaded = RunHistory.from_json(_file([run]))
     assert loaded.runs[0].config.optimizer.name == "adam"
+
+
+def test_dead_units_are_kept_per_record_and_layer_and_round_trip(tmp_path):
+    run = _run(BASE)
+    assert len(run.negative_units) == len(run.record_steps)
+    assert all(len(row) == BASE.network.depth and all(0 <= v <= 1 for v in row) for row in run.negative_units)
+    loaded = RunHistory.from_json(RunHistory([run]).to_json()).runs[0]
+    assert loaded.negative_units == run.negative_units
+
+
+def test_a_run_file_without_dead_units_loads_and_a_bad_one_is_refused():
+    data = json.loads(RunHistory([_run(BASE)]).to_json())
+    del data["runs"][0]["negative_units"]
+    assert RunHistory.from_json(json.dumps(data)).runs[0].negative_units == []
+    data["runs"][0]["negative_units"] = [[2.0] * BASE.network.depth] * len(data["runs"][0]["record_steps"])
+    with pytest.raises(RunFileError, match="negative_units"):
+        RunHistory.from_json(json.dumps(data))

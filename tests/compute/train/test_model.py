@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from trainlab.compute.train.model import READOUT_STD, DeepNet
+from trainlab.compute.train.model import READOUT_STD, DeepNet, negative_share
 from trainlab.compute.net.spec import NetworkSpec
 
 
@@ -49,13 +49,13 @@ def test_dropout_is_identity_in_eval_mode_and_keeps_the_expectation_in_train_mod
     layer = net.hidden[0]
     x = torch.randn(1, 16)
     layer.eval()
-    out, activations = layer(x)
+    out, activations, _ = layer(x)
     assert torch.equal(out, activations)
     layer.train()
     torch.manual_seed(0)
     with torch.no_grad():
         outs = torch.stack([layer(x)[0] for _ in range(4000)])
-        _, clean = layer(x)
+        _, clean, _ = layer(x)
     # Inverted dropout: kept units are divided by the keep probability 0.5, so on average over
     # masks the output equals the undropped activations; about half are zero in each mask.
     assert torch.allclose(outs.mean(0), clean, atol=0.06 * float(clean.abs().max()))
@@ -80,3 +80,18 @@ def test_normalization_layers_are_torchs_and_placed_as_asked(norm, place):
         assert torch.allclose(a.mean(-1), torch.zeros(32), atol=1e-4)
     else:  # normalized before tanh: about zero-mean inputs, so about zero-mean outputs
         assert abs(float(activations[0].mean())) < 0.1
+
+
+def test_negative_share_counts_units_negative_on_every_row():
+    pre = torch.tensor([[-1.0, 2.0, -3.0, 0.0], [-2.0, -1.0, 5.0, 0.0], [-0.5, -4.0, -1.0, 0.0]])
+    # Unit 0 is negative on every row, unit 3 is 0 on every row (ReLU: 0 out, no gradient): both dead.
+    assert negative_share([pre, pre[:, :2]]).tolist() == [0.5, 0.5]
+
+
+def test_trace_gives_the_pre_activations_the_activation_was_applied_to():
+    net = DeepNet(NetworkSpec(width=32, depth=2, activation="relu", init="kaiming_normal"), 8, 3)
+    x = torch.randn(5, 8)
+    logits, activations, preactivations = net.trace(x)
+    assert torch.equal(logits, net(x))
+    for f, a in zip(activations, preactivations):
+        assert torch.equal(f, torch.relu(a))
