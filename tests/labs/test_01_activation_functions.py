@@ -8,10 +8,11 @@ import math
 
 import pytest
 
-from tests.labs.labkit import SEEDS, answer, notices, run_cell, says
+from tests.labs.labkit import SEEDS, answer, choose_case, move, notices, run_cell, runs, says, trained
 from trainlab import ActivationGallery
 from trainlab.compute.net.activation_curves import CurveSpec, curve
 from trainlab.presets import GALLERY_PRESETS
+from trainlab.presets.train import SPEED_LOSS, mean_share, steps_below
 
 LAB = "01_activation_functions"
 SATURATED, XAVIER = "tanh, std 0.05: saturated", "tanh, Xavier: the linear middle"
@@ -144,3 +145,120 @@ def test_softplus_and_maxout(shown):
 def test_every_lecture_case_shows_its_lesson(shown):
     for label, preset in GALLERY_PRESETS.items():
         assert preset.lesson in shown[label]["notices"], label
+
+
+# -- not zero-centred ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def zero_centred():
+    """The lab's demo for each seed: steps to converge and same-sign share, by side."""
+    out = {}
+    for seed in SEEDS:
+        demo = run_cell(LAB, 1)["demo"]
+        try:
+            move(demo, seed=seed)
+            assert demo.wait(120)
+            out[seed] = {"steps": dict(demo.steps_to_converge), "same sign": dict(demo.same_sign_share),
+                         "preset": demo.preset.value, "notices": notices(demo)}
+        finally:
+            demo.close()
+    return out
+
+
+def test_positive_inputs_move_both_weights_one_way_and_centred_ones_arrive_sooner(zero_centred):
+    says(LAB, "on the left every step moves both weights the same way, and the centred inputs reach the target in "
+              "fewer steps, for each of the seeds 0, 1 and 2")
+    for seed, shown in zero_centred.items():
+        assert shown["preset"] == "sigmoid outputs vs centred: zig-zag", seed
+        assert shown["same sign"]["positive"] == 1.0, seed
+        assert shown["same sign"]["centred"] < 0.9, seed
+        positive, centred = shown["steps"]["positive"], shown["steps"]["centred"]
+        assert centred is not None and (positive is None or centred < positive), (seed, shown["steps"])
+
+
+# -- dead ReLUs and ReLU against tanh ---------------------------------------------------------------
+DEAD, SPEED = "dead ReLUs: too large a learning rate", "ReLU vs tanh: how much faster?"
+
+
+@pytest.fixture(scope="module")
+def trained_cases():
+    """For each seed, the lab's dashboard: its lecture case trained, then the speed case from the menu."""
+    out = {}
+    for seed in SEEDS:
+        dash = run_cell(LAB, 2)["dash"]
+        try:
+            move(dash, seed=seed)
+            trained(dash)
+            out[seed, DEAD] = {"runs": runs(dash), "notices": notices(dash), "figure": dash.dead_units.figure,
+                               "shown": dash.dead_units.layout.display}
+            dash.preset.value = SPEED
+            trained(dash)
+            out[seed, SPEED] = {"runs": runs(dash), "notices": notices(dash)}
+        finally:
+            dash.close()
+    return out
+
+
+def test_a_large_learning_rate_kills_relus_and_a_small_one_does_not(trained_cases):
+    says(LAB, "At lr 0.01 about a third or more of the ReLU units end dead; at lr 0.001 under a tenth do.")
+    says(LAB, "Leaky ReLU and ELU units end up negative on every image about as often, but they are not dead")
+    says(LAB, "The first layer has no dead units")
+    for seed in SEEDS:
+        shown = trained_cases[seed, DEAD]
+        relu, leaky, elu, slow = shown["runs"]
+        assert [r.config.network.activation for r in (relu, leaky, elu, slow)] == ["relu", "leaky_relu", "elu", "relu"]
+        share = {name: mean_share(r.negative_units[-1]) for name, r in
+                 (("relu", relu), ("leaky", leaky), ("elu", elu), ("slow", slow))}
+        assert share["relu"] >= 0.3 and share["slow"] < 0.1, (seed, share)
+        for name in ("leaky", "elu"):
+            assert 0.5 <= share[name] / share["relu"] <= 2, (seed, share)
+        assert all(r.negative_units[-1][0] == 0 for r in (relu, leaky, elu, slow)), seed
+        # The plot under the curves shows it: every ReLU-family run's share, as the note states it.
+        assert shown["shown"] is None
+        drawn = {t["name"]: t["y"][-1] for t in shown["figure"]["data"] if t.get("xaxis") == "x2"}
+        assert list(drawn.values()) == pytest.approx(list(share.values()), abs=1e-4)
+        assert f"{share['relu']:.0%} of the hidden units dead" in shown["notices"]
+
+
+def test_relu_reaches_the_loss_two_to_three_and_a_half_times_as_fast_as_tanh(trained_cases):
+    says(LAB, "Here ReLU gets there two to three and a half times as fast as tanh, for each of the seeds 0, 1 and 2")
+    for seed in SEEDS:
+        shown = trained_cases[seed, SPEED]
+        relu, tanh = shown["runs"][-2:]
+        assert (relu.config.network.activation, tanh.config.network.activation) == ("relu", "tanh")
+        fast, slow = steps_below(relu, SPEED_LOSS), steps_below(tanh, SPEED_LOSS)
+        assert fast is not None and slow is not None, seed
+        assert 2 <= slow / fast <= 3.5, (seed, fast, slow)
+        assert f"relu got there {slow / fast:.1f} times as fast as tanh" in shown["notices"]
+    says(LAB, f"the steps until the training\nloss first falls below {SPEED_LOSS}")
+
+
+# -- SELU at depth 50 -----------------------------------------------------------------------------
+DEPTH_CASES = ("depth 50: SELU, LeCun normal", "depth 50: ReLU, Kaiming", "depth 50: tanh, Xavier")
+
+
+@pytest.fixture(scope="module")
+def deep():
+    out = {}
+    for seed in SEEDS:
+        explorer = run_cell(LAB, 3)["deep"]
+        try:
+            move(explorer, seed=seed)
+            for label in DEPTH_CASES:
+                out[seed, label] = choose_case(explorer, label)
+        finally:
+            explorer.close()
+    return out
+
+
+def test_selu_stays_normalized_over_fifty_layers_and_the_others_do_not(deep):
+    says(LAB, "every one of the fifty layers has an activation std between\n0.9 and 1.1 and a mean within 0.05 of 0")
+    says(LAB, "the std also holds\n(between 0.6 and 1.1 in every layer), but every layer's mean is above 0.4")
+    says(LAB, "the std falls from about 0.6 in layer 1 to about 0.1\nin layer 50. This holds for each of the seeds 0, 1 and 2.")
+    for seed in SEEDS:
+        selu, relu, tanh = (deep[seed, label] for label in DEPTH_CASES)
+        assert len(selu.layers) == 50 and selu.result.spec.width == 1024
+        assert all(0.9 <= layer.std <= 1.1 and abs(layer.mean) < 0.05 for layer in selu.layers), seed
+        assert all(0.6 <= layer.std <= 1.1 and layer.mean > 0.4 for layer in relu.layers), seed
+        assert tanh.layers[0].std == pytest.approx(0.6, abs=0.06) and tanh.layers[-1].std == pytest.approx(0.1, abs=0.02)
+        for label, shot_ in zip(DEPTH_CASES, (selu, relu, tanh)):
+            assert f"{shot_.layers[-1].std:.2f} at layer 50" in shot_.notices, (seed, label)
