@@ -109,6 +109,13 @@ def _gallery(page: Page) -> None:
     settled_signature(page)
 
 
+def _stages(page: Page) -> None:
+    """The point cloud's stages, drawn."""
+    wait_for_figure(page, LOAD_MS)
+    wait_for_drawn(page, "through 5 stages", timeout_ms=LOAD_MS)
+    settled_signature(page)
+
+
 def _page_top(page: Page) -> None:
     page.wait_for_selector(".jp-RenderedHTMLCommon h1", timeout=LOAD_MS)
     page.wait_for_timeout(1500)  # let fonts and images settle
@@ -126,6 +133,7 @@ class Shot:
 GENERIC = Shot(_page_top, ".jp-RenderedMarkdown", "top of the page")
 SHOTS: dict[str, Shot] = {
     "01_activation_functions": Shot(_gallery, ".trainlab-gallery", "lecture case tanh, std 0.05: saturated"),
+    "01b_data_preprocessing": Shot(_stages, ".trainlab-preprocessing", "lecture case raw -> whitened: the four stages"),
     "02_weight_initialization": Shot(_explorer(), ".trainlab-explorer", "lecture case tanh, std 0.01"),
     "03_normalization": Shot(_explorer("tanh, std 0.05 + BatchNorm"), ".trainlab-explorer",
                              "lecture case tanh, std 0.05 + BatchNorm"),

@@ -16,7 +16,7 @@ from labdriver.lab_page import (DATA_INSIDE_Y_RANGES_JS, LOSS_POINTS_JS, SIGNATU
 
 pytestmark = pytest.mark.browser
 EXPLORER_LABS = ["02_weight_initialization", "03_normalization"]
-ALL_LABS = ["01_activation_functions", *EXPLORER_LABS, "04_optimizers", "05_training_and_schedules", "06_regularization", "07_loss_landscapes"]
+ALL_LABS = ["01_activation_functions", "01b_data_preprocessing", *EXPLORER_LABS, "04_optimizers", "05_training_and_schedules", "06_regularization", "07_loss_landscapes"]
 TRAINING_LABS = ["05_training_and_schedules", "06_regularization"]
 RELOADS = 20
 TRAINING_RELOADS = 5
@@ -87,6 +87,21 @@ def test_activation_lab_redraws_the_curve_and_the_layer(server, page):
     _wait_for_other_curves(pg, after)
     pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)
     screenshot(pg, "01_activation_functions-maxout")
+    assert console.unexplained() == []
+
+
+def test_preprocessing_lab_plays_the_stages_and_switches_to_the_contours(server, page):
+    pg, console = page
+    pg.goto(f"{server}/voila/render/01b_data_preprocessing.ipynb")
+    before = wait_for_figure(pg)
+    wait_for_drawn(pg, "through 5 stages")
+    assert "0.93" in pg.locator(".trainlab-preprocessing .js-plotly-plot").first.text_content()
+    screenshot(pg, "01b_data_preprocessing-initial")
+    choose(pg, "view", "contours")
+    wait_for_drawn(pg, "condition number")
+    _wait_for_other_curves(pg, before)
+    pg.wait_for_function(BUSY_HIDDEN_JS, timeout=30_000)
+    screenshot(pg, "01b_data_preprocessing-contours")
     assert console.unexplained() == []
 
 

@@ -96,7 +96,7 @@ PREPROCESSING_PRESETS: dict[str, PreprocessingPreset] = {
             conditioning_caption),
         PreprocessingPreset(
             "the digits' mean image", {"view": "images", "example": 0},
-            "The mean image is the average digit of the training split: a blurry blob that fades to 0 at the edges. AlexNet "
+            "The mean image is the average digit of the training split: a blurry ring, bright in the middle columns and 0 down the left and right edges. AlexNet "
             "subtracts it pixel by pixel; VGG subtracts one mean per colour channel (one number for these grey "
             "digits); ResNet also divides by the channel's std. The same training numbers are applied to test images.",
             images_caption),
