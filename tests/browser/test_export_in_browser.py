@@ -121,3 +121,20 @@ def test_the_race_export_works_from_disk(page: tuple[Page, Console], tmp_path: P
     assert pg.locator(f"{PLOT} .imagelayer image").count() == 1
     assert console.unexplained() == []
     assert _offline(requests) == []
+
+
+def test_the_preprocessing_export_plays_its_stages_from_disk(page: tuple[Page, Console], tmp_path: Path) -> None:
+    pg, console = page
+    out = tmp_path / "cloud.html"
+    assert main(["export", "preprocessing", "--out", str(out)]) == 0
+    requests = _open(pg, out)
+    raw = _signature(pg)
+    _click_slider_step(pg, "whitened")
+    whitened = _wait_for_change(pg, raw)
+    stage_text = "() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')].map(a => a.textContent).join(' ')"
+    pg.wait_for_function(f"() => ({stage_text})().includes('whitened')", timeout=20_000)
+    screenshot(pg, "export-preprocessing-whitened")
+    _click_button(pg, "play")  # from the first stage again: the points move back through the stages
+    _wait_for_change(pg, whitened)
+    assert console.unexplained() == []
+    assert _offline(requests) == []

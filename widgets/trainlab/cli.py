@@ -5,7 +5,7 @@
   trainlab optimize [--surface NAME] [--optimizer NAME] [hyperparameters] [--steps N] [--start X Y] ... [--json]
   trainlab train [any training setting] [--device NAME] [--json] [--save FILE]
   trainlab landscape [--runs NAME,...] [--directions filter|random|pca] [--grid N] ... [--json]
-  trainlab export init|optimizers|landscape [options] --out FILE.html [--max-mb N]
+  trainlab export init|optimizers|landscape|preprocessing [options] --out FILE.html [--max-mb N]
 
 The options and their help come from the compute layer's registries and ranges (cli_options),
 and every setting goes through the spec that owns it: a bad value or a conflict is refused by the
@@ -242,19 +242,23 @@ def _export_options(p: argparse.ArgumentParser) -> None:
     options.add_race_arguments(race)
     landscape = kinds.add_parser("landscape", help="a computed loss-landscape slice with the runs' projected paths")
     options.add_landscape_arguments(landscape)
-    for q in (init, race, landscape):
+    preprocessing = kinds.add_parser("preprocessing", help="a point cloud centred, normalized, decorrelated and "
+                                                           "whitened, animated")
+    options.add_preprocessing_arguments(preprocessing)
+    for q in (init, race, landscape, preprocessing):
         options.add_output_arguments(q)
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Check every option and the estimated file size, then compute, write, and print the size."""
-    from trainlab.export import ExportTooLarge, init_grid, landscape, options, race, write_page
+    from trainlab.export import ExportTooLarge, init_grid, landscape, options, preprocessing, race, write_page
     from trainlab.export.size import megabytes
 
     target = options.output_from_args(args)
     read, build = {"init": (options.init_grid_from_args, lambda job: init_grid.build(job, args.device)),
                    "optimizers": (options.race_from_args, race.build),
-                   "landscape": (options.landscape_from_args, landscape.build)}[args.kind]
+                   "landscape": (options.landscape_from_args, landscape.build),
+                   "preprocessing": (options.preprocessing_from_args, preprocessing.build)}[args.kind]
     job = read(args)
     try:
         estimate = job.estimate().check(target.max_mb, job.shape, job.shrink_hint)

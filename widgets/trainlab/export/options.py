@@ -33,7 +33,7 @@ from trainlab.cli_options import (
     writable_file,
 )
 from trainlab.compute import ACTIVATIONS, NetworkSpec, SpecError, pick_device
-from trainlab.compute.checks import number_in, whole_in
+from trainlab.compute.checks import SEED_RANGE, number_in, whole_in
 from trainlab.compute.optim.registry import HYPERPARAMETERS, OPTIMIZERS
 from trainlab.compute.optim.spec import OptimizerSpec
 from trainlab.export.init_grid import (
@@ -46,6 +46,7 @@ from trainlab.export.init_grid import (
 )
 from trainlab.export.landscape import VIEWS as LANDSCAPE_VIEWS
 from trainlab.export.landscape import LandscapeExport
+from trainlab.export.preprocessing import PreprocessingExport
 from trainlab.export.race import FRAMES_RANGE, RaceExport
 from trainlab.export.size import DEFAULT_MAX_MB
 from trainlab.presets import RACE_PRESETS
@@ -206,3 +207,28 @@ def landscape_from_args(args: argparse.Namespace) -> LandscapeExport:
     spec = landscape_from(args)
     fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
     return LandscapeExport(**fields, **given(args, ("view",))).validate()
+
+
+# -- export preprocessing ----------------------------------------------------------------------
+def _cloud_options() -> dict[str, Option]:
+    """The point cloud's settings (CloudSpec), with their defaults and ranges from compute/."""
+    from trainlab.compute.preprocess import point_cloud as pc
+
+    spec = PreprocessingExport()
+    return {
+        "points": Option(f"points in the cloud, {span(pc.POINTS_RANGE)} (default {spec.points})", int),
+        "centre_x": Option(f"the cloud's centre, first feature, {span(pc.CENTRE_RANGE)} (default {spec.centre_x:g})"),
+        "centre_y": Option(f"the cloud's centre, second feature, {span(pc.CENTRE_RANGE)} (default {spec.centre_y:g})"),
+        "scale_x": Option(f"std along the cloud's long axis, {span(pc.SCALE_RANGE)} (default {spec.scale_x:g})"),
+        "scale_y": Option(f"std along its short axis, {span(pc.SCALE_RANGE)} (default {spec.scale_y:g})"),
+        "angle": Option(f"the cloud's turn in degrees, {span(pc.ANGLE_RANGE)} (default {spec.angle:g})"),
+        "seed": Option(f"seed of the points, {span(SEED_RANGE)} (default {spec.seed})", int),
+    }
+
+
+def add_preprocessing_arguments(p: argparse.ArgumentParser) -> None:
+    add_options(p, _cloud_options())
+
+
+def preprocessing_from_args(args: argparse.Namespace) -> PreprocessingExport:
+    return PreprocessingExport(**given(args, _cloud_options())).validate()

@@ -52,7 +52,9 @@ def cloud_figure(cloud: CloudStages, height: int = 540) -> dict[str, Any]:
     """Each stage a frame (play, or pick one on the slider) on one square box around the origin
     that holds every stage, so that the cloud's moves and stretches are seen as they are."""
     reach = max(float(stage.points.abs().max()) for stage in cloud.stages) * AXIS_MARGIN
-    axis = {"range": [-_r(reach), _r(reach)], "zeroline": True, "zerolinecolor": "#999", "gridcolor": "#eee"}
+    # constrain "domain": the square box narrows the plot instead of widening the x range.
+    axis = {"range": [-_r(reach), _r(reach)], "zeroline": True, "zerolinecolor": "#999", "gridcolor": "#eee",
+            "constrain": "domain"}
     origin = {"type": "scatter", "mode": "markers", "name": "origin (0, 0)", "x": [0], "y": [0],
               "marker": {"symbol": "x-thin", "size": 16, "line": {"width": 3, "color": GRAD_COLOUR}}}
     frames = [{"name": s.name, "data": [_points(s)], "traces": [0], "layout": {"annotations": _stage_annotation(s)}}
