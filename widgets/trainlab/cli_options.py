@@ -198,6 +198,8 @@ def training_options(config: TrainConfig) -> dict[str, Option]:
         **network_options(config.network),
         "dataset": Option(f"{one_of(datasets.DATASETS)} (default {data.name})", str),
         "preprocessing": Option(f"{one_of(datasets.PREPROCESSING)} (default {data.preprocessing})", str),
+        "fit_on": Option(f"the examples the preprocessing statistics come from, {one_of(datasets.FIT_ON)} "
+                         f"(default {data.fit_on}; the others leak, for the lab to measure)", str),
         "train_subset": Option("train on the first N training examples, at least one per class (default: all)", int),
         "noise": Option(f"the noise of {', '.join(datasets.DATASETS[1:])}, {span(datasets.NOISE_RANGE)} "
                         f"(default {datasets.DEFAULT_NOISE:g})"),
