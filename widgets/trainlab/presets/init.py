@@ -9,22 +9,9 @@ in the note is what the table shows.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from trainlab.compute.net.results import LayerStats, PassResult
-
-
-@dataclass(frozen=True)
-class Preset:
-    """label, the settings it names, its lesson (one line: what to look for) and, if the lesson
-    rests on numbers, a caption that states them from the pass the explorer has drawn."""
-
-    label: str
-    settings: dict[str, Any]
-    lesson: str
-    caption: Callable[[PassResult], str] | None = None
+from trainlab.presets.case import Case
 
 
 def _ends(result: PassResult) -> tuple[LayerStats, LayerStats]:
@@ -120,40 +107,40 @@ def _through_depth(result: PassResult) -> str:
 
 _PLAIN = {"norm": "none", "norm_place": "before", "bias": False, "gain": None}
 
-INIT_PRESETS: dict[str, Preset] = {
+INIT_PRESETS: dict[str, Case] = {
     p.label: p
     for p in (
-        Preset("tanh, std 0.01", {**_PLAIN, "activation": "tanh", "init": "normal", "std": 0.01},
+        Case("tanh, std 0.01", {**_PLAIN, "activation": "tanh", "init": "normal", "std": 0.01},
                "Activations shrink layer after layer, and the gradient dL/dh shrinks on its way back; the weight "
                "gradients dL/dW, input times gradient, are equally small in every layer.", _vanishing),
-        Preset("tanh, std 0.05", {**_PLAIN, "activation": "tanh", "init": "normal", "std": 0.05},
+        Case("tanh, std 0.05", {**_PLAIN, "activation": "tanh", "init": "normal", "std": 0.05},
                "Activations pile up towards -1 and +1: many units saturate, with a local gradient near zero. Yet "
                "the weights are too large, and dL/dh grows on its way back.", _saturating),
-        Preset("tanh, Xavier", {**_PLAIN, "activation": "tanh", "init": "xavier_normal"},
+        Case("tanh, Xavier", {**_PLAIN, "activation": "tanh", "init": "xavier_normal"},
                "std = 1/sqrt(Din) keeps a linear layer's variance: the activations drift down only slowly "
                "(tanh bends a little), and dL/dW is about the same in every layer.", _steady),
-        Preset("ReLU, Xavier", {**_PLAIN, "activation": "relu", "init": "xavier_normal"},
+        Case("ReLU, Xavier", {**_PLAIN, "activation": "relu", "init": "xavier_normal"},
                "ReLU cuts half of each layer's second moment: the std shrinks by 1/√2 per layer, towards zero "
                "again.", _per_layer_factor),
-        Preset("ReLU, Kaiming", {**_PLAIN, "activation": "relu", "init": "kaiming_normal"},
+        Case("ReLU, Kaiming", {**_PLAIN, "activation": "relu", "init": "kaiming_normal"},
                "std = sqrt(2/Din) makes up for ReLU's halving: every layer nicely scaled.", _kept),
-        Preset("zero init (symmetry)", {**_PLAIN, "activation": "relu", "init": "zeros"},
+        Case("zero init (symmetry)", {**_PLAIN, "activation": "relu", "init": "zeros"},
                "Every unit computes the same value (0), and every weight gradient dL/dW is exactly zero: nothing "
                "breaks the symmetry.", _symmetric),
-        Preset("tanh, std 0.05 + BatchNorm",
+        Case("tanh, std 0.05 + BatchNorm",
                {**_PLAIN, "activation": "tanh", "init": "normal", "std": 0.05, "norm": "batch",
                 "bn_mode": "train"},
                "BatchNorm before tanh re-centres and rescales each layer: the saturation is gone.", _normalized),
         # Width 1024 keeps fifty layers quick on a CPU (the course's advice for this experiment).
-        Preset("depth 50: SELU, LeCun normal",
+        Case("depth 50: SELU, LeCun normal",
                {**_PLAIN, "activation": "selu", "init": "lecun_normal", "depth": 50, "width": 1024},
                "SELU's two constants make mean 0 and variance 1 a fixed point of each layer with LeCun's "
                "init: fifty layers on, the activations still have mean about 0 and std about 1.", _through_depth),
-        Preset("depth 50: ReLU, Kaiming",
+        Case("depth 50: ReLU, Kaiming",
                {**_PLAIN, "activation": "relu", "init": "kaiming_normal", "depth": 50, "width": 1024},
                "Kaiming's init keeps ReLU's second moment: the std holds over fifty layers, but every layer's mean "
                "is positive, since ReLU outputs are never negative.", _through_depth),
-        Preset("depth 50: tanh, Xavier",
+        Case("depth 50: tanh, Xavier",
                {**_PLAIN, "activation": "tanh", "init": "xavier_normal", "depth": 50, "width": 1024},
                "tanh bends a little at every layer, and Xavier's init does not make up for it: over fifty layers "
                "the std drifts steadily down.", _through_depth),

@@ -4,25 +4,14 @@ drawn with), so that what the student reads is what the figure shows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from trainlab.presets.case import Case
 
 if TYPE_CHECKING:  # the presets load without torch or the digits
     from trainlab.compute.preprocess.conditioning import Descent
     from trainlab.compute.preprocess.digit_images import DigitImages
     from trainlab.compute.preprocess.point_cloud import CloudStages
-
-
-@dataclass(frozen=True)
-class PreprocessingPreset:
-    """label, the settings it names, its lesson and a caption stating its numbers from the result
-    drawn (CloudStages, the Descents, or DigitImages, by the case's view)."""
-
-    label: str
-    settings: Mapping[str, Any]
-    lesson: str
-    caption: Callable[[Any], str] | None = None
 
 
 def _matrix(c: Any) -> str:
@@ -69,17 +58,17 @@ def images_caption(images: DigitImages) -> str:
 
 _CLOUD: dict[str, Any] = {"points": 300, "centre_x": 3.0, "centre_y": 2.0, "scale_x": 3.0, "scale_y": 0.5}
 
-PREPROCESSING_PRESETS: dict[str, PreprocessingPreset] = {
+PREPROCESSING_PRESETS: dict[str, Case] = {
     p.label: p
     for p in (
-        PreprocessingPreset(
+        Case(
             "raw -> whitened: the four stages", _CLOUD | {"view": "cloud", "angle": 30.0},
             "Play the stages. Zero-centring moves the cloud onto the origin without changing its shape; normalizing "
             "gives each feature a variance of 1 but leaves the cloud tilted (its features stay correlated); PCA "
             "turns it onto its principal axes, so the covariance is diagonal; whitening scales those axes to 1, so "
             "the covariance is the identity.",
             stages_caption),
-        PreprocessingPreset(
+        Case(
             "ill-conditioned raw data vs normalized",
             _CLOUD | {"view": "contours", "angle": 0.0, "scale_y": 0.3, "steps": 50, "step": 1.0},
             "Features of very different scales, off the origin: the raw loss's contours are long thin ellipses, "
@@ -87,14 +76,14 @@ PREPROCESSING_PRESETS: dict[str, PreprocessingPreset] = {
             "Normalized inputs of uncorrelated features give nearly round contours, and descent heads almost "
             "straight for the minimum.",
             conditioning_caption),
-        PreprocessingPreset(
+        Case(
             "correlated inputs: normalizing is not enough",
             _CLOUD | {"view": "contours", "angle": 30.0, "steps": 50, "step": 1.0},
             "The same cloud turned by 30°, so its features are correlated. Normalizing fixes the scales and the "
             "offset, and the condition number falls, but it stays far above 1: the contours stay tilted ellipses. "
             "Only whitening (decorrelate, then scale) makes them circles, where one step of 1/λ lands on the minimum.",
             conditioning_caption),
-        PreprocessingPreset(
+        Case(
             "the digits' mean image", {"view": "images", "example": 0},
             "The mean image is the average digit of the training split: a blurry ring, bright in the middle columns and 0 down the left and right edges. AlexNet "
             "subtracts it pixel by pixel; VGG subtracts one mean per colour channel (one number for these grey "

@@ -4,21 +4,10 @@ panels show. tests/presets/test_zero_centred_presets.py checks every claim for s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from trainlab.compute.optim.zero_centred import Comparison, Descent
-
-
-@dataclass(frozen=True)
-class ZeroCentredPreset:
-    """A lecture case: the settings it names, its lesson and the caption of its numbers."""
-
-    label: str
-    settings: Mapping[str, Any]
-    lesson: str
-    caption: Callable[[Comparison], str]
+from trainlab.presets.case import Case
 
 
 def _eigen(run: Descent) -> str:
@@ -40,10 +29,10 @@ def caption(comparison: Comparison) -> str:
 _BASE: dict[str, Any] = {"examples": 100, "start_1": -1.0, "start_2": 1.0, "target_1": 1.0, "target_2": -1.0,
                          "steps": 1000, "noise": 0.0}
 
-ZERO_CENTRED_PRESETS: dict[str, ZeroCentredPreset] = {
+ZERO_CENTRED_PRESETS: dict[str, Case] = {
     p.label: p
     for p in (
-        ZeroCentredPreset(
+        Case(
             "sigmoid outputs vs centred: zig-zag", _BASE | {"inputs": "sigmoid", "lr": 3.0},
             "Sigmoid outputs are all positive, so each single-example gradient (w·x − y)·x has two components "
             "of one sign: every step moves w up-right or down-left (shaded). The target lies down-right of the "
@@ -52,14 +41,14 @@ ZERO_CENTRED_PRESETS: dict[str, ZeroCentredPreset] = {
             "Part of the cost is conditioning: the mean adds a large eigenvalue to E[x xᵀ] along (1, 1), a steep "
             "direction across which the positive side bounces.",
             caption),
-        ZeroCentredPreset(
+        Case(
             "ReLU outputs vs centred", _BASE | {"inputs": "relu", "lr": 1.0},
             "ReLU outputs are zero or positive: a step can move one weight alone (when the other input is zero), "
             "never the two in opposite directions. ReLU's outputs spread more than sigmoid's, so the mean "
             "weighs less, yet at this learning rate the positive side still zig-zags and needs more steps than "
             "the centred one.",
             caption),
-        ZeroCentredPreset(
+        Case(
             "sigmoid, small lr: the same pace", _BASE | {"inputs": "sigmoid", "lr": 0.5},
             "With a small learning rate both sides take about the same number of steps: along the way to the "
             "target both losses curve alike, and the steep direction the mean adds is not yet stirred. Centring "
