@@ -128,3 +128,19 @@ def test_the_leak_moves_the_validation_accuracy_by_under_three_points(trained_ca
         assert f"changed the validation accuracy by {change:+.1f} points" in text
         changes.append(change)
     assert min(changes) <= 0, changes
+
+
+def test_the_statistics_menu_is_shown_once_preprocessing_is_on():
+    says(LAB, "The *statistics from* menu (shown once\npreprocessing is on) lets you try the other two on purpose.")
+    dash = run_cell(LAB, 1)["dash"]
+    try:
+        menu = dash._controls["fit_on"].widget
+        assert menu.description == "statistics from" and list(menu.options) == ["train", "validation", "all"]
+        move(dash, preprocessing="none")
+        assert menu.layout.display == "none"
+        move(dash, preprocessing="standardize")
+        assert menu.layout.display is None
+        move(dash, fit_on="validation")
+        assert dash.settings.data.fit_on == "validation"
+    finally:
+        dash.close()
