@@ -240,7 +240,7 @@ DEPTH_CASES = ("depth 50: SELU, LeCun normal", "depth 50: ReLU, Kaiming", "depth
 def deep():
     out = {}
     for seed in SEEDS:
-        explorer = run_cell(LAB, 3)["deep"]
+        explorer = run_cell(LAB, 3)["explorer"]
         try:
             move(explorer, seed=seed)
             for label in DEPTH_CASES:

@@ -26,6 +26,12 @@ CHECKS = {
                      "print('drew', explorer.result.spec.activation, explorer.result.device)",
     "OptimizerRace(": "assert race.wait(180) and race.result and race.plot.figure['data']\n"
                       "print('drew', [run.optimizer.name for run in race.result])",
+    "ActivationGallery(": "assert gallery.wait(180) and gallery.curve is not None and gallery.plot.figure['data']\n"
+                          "print('drew', gallery.settings.curve.activation)",
+    "ZeroCentredDemo(": "assert demo.wait(180) and demo.comparison and demo.plot.figure['data']\n"
+                        "print('drew', demo.steps_to_converge)",
+    "PreprocessingStages(": "assert stages.wait(180) and stages.stages and stages.plot.figure['data']\n"
+                            "print('drew', stages.settings.view)",
     "TrainingDashboard(": "dash.set(steps=60)\n"
                           "dash.train()\n"
                           "assert dash.wait(240) and dash.trainer.records and dash.curves.figure['data']\n"
