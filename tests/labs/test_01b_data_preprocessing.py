@@ -144,3 +144,11 @@ def test_the_statistics_menu_is_shown_once_preprocessing_is_on():
         assert dash.settings.data.fit_on == "validation"
     finally:
         dash.close()
+
+
+def test_the_leak_section_counts_the_digits_pixels_and_images():
+    from sklearn.datasets import load_digits
+
+    says(LAB, "64 pixels' means over 1,797 images barely move")
+    images = load_digits().data
+    assert images.shape == (1797, 64)
