@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import torch
 
 from trainlab import InitExplorer
 from trainlab.presets import INIT_PRESETS
@@ -166,3 +167,18 @@ def test_an_exploding_net_gets_a_notice_and_its_table_counts_what_it_calls_inf()
     explorer.set(std=0.05)
     drawn(explorer)
     assert "exploding" not in notices(explorer, "warning")
+
+
+def test_the_live_pass_leaves_the_page_a_core(monkeypatch):
+    """The pass computes while the page draws the previous one: it runs on all cores but one."""
+    from trainlab.compute.devices import ui_friendly_threads
+    from trainlab.ui import init_explorer
+
+    seen = []
+    real = init_explorer.run_pass
+    monkeypatch.setattr(init_explorer, "run_pass", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    explorer = InitExplorer(**SMALL)
+    drawn(explorer)
+    explorer.fields["std"].value = 0.05
+    drawn(explorer)
+    assert seen == [ui_friendly_threads(explorer.device)] * 2

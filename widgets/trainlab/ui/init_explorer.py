@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from trainlab.compute.cancel import CancelToken
-from trainlab.compute.devices import pick_device
+from trainlab.compute.devices import pick_device, ui_friendly_threads
 from trainlab.compute.net.budget import LIVE_SECONDS, SWEEP_SECONDS
 from trainlab.compute.net.network_pass import PassMemo, first_use, run_pass, run_sweep
 from trainlab.compute.net.results import PassResult
@@ -120,7 +120,8 @@ class InitExplorer(LabWidget[NetworkSpec]):
         self.play.description = f"▶ sweep {knob if knob != 'none' else 'std'}"
         first = first_use(spec, device=str(self.device))  # e.g. orthogonal's QR factorizations, once per machine
         label = f"{spec.describe()} · {first}" if first else spec.describe()
-        self._run(Job(label, lambda cancel: self._compute_pass(spec, cancel), self._draw_pass))
+        self._run(Job(label, lambda cancel: self._compute_pass(spec, cancel), self._draw_pass,
+                      threads=ui_friendly_threads(self.device)))
 
     def _line(self) -> list[tuple[str, str]]:
         parts = [("trainlab-device", f"device {describe_device(self.device)}")]
