@@ -186,10 +186,12 @@ def measure_tree(browser: Browser, tree: Path, loads: int, gap: float, measured:
             _record(measured, "norm", timed_change(page, lambda n=name: choose(page, "norm", n)))
         for _ in range(2):
             _record(measured, "std, new value", typed(page, "std", "0.0301"))
+            before = page.evaluate(SIGNATURE_JS)
             start = time.perf_counter()
             page.locator("button", has_text="sweep").first.click()
-            page.wait_for_function(SWEEP_FRAME_JS, timeout=120_000)
+            wait_for_change(page, before, 120_000)  # the sweep's first value, run alone and drawn first
             measured.sweep_first.append((time.perf_counter() - start) * 1000)
+            page.wait_for_function(SWEEP_FRAME_JS, timeout=120_000)  # the animated figure with its slider
             page.wait_for_function("() => document.querySelector('.trainlab-busy').style.display === 'none'",
                                    timeout=300_000)
             measured.sweep_done.append((time.perf_counter() - start) * 1000)
@@ -214,8 +216,8 @@ def report(name: str, m: Measured) -> None:
         kernel = m.kernel_ms.get(kind, [])
         print(f"{kind:24} -> figure starts to change: p50 {pct(values, .5):5.0f} ms, p95 {pct(values, .95):5.0f} ms; "
               f"all drawn p50 {pct(m.done[kind], .5):5.0f} ms; kernel p50 {pct(kernel, .5):5.0f} ms  (n={len(values)})")
-    print(f"sweep -> first frame on screen: {', '.join(f'{v:.0f}' for v in m.sweep_first)} ms (target <= 1000 ms); "
-          f"whole sweep drawn: {', '.join(f'{v:.0f}' for v in m.sweep_done)} ms")
+    print(f"sweep -> first frame on screen (the figure's first change): {', '.join(f'{v:.0f}' for v in m.sweep_first)} "
+          f"ms (target <= 1000 ms); whole sweep drawn: {', '.join(f'{v:.0f}' for v in m.sweep_done)} ms")
     print(f"kernels of the server after the explorer session (RSS, MB): {', '.join(f'{v:.0f}' for v in m.rss_mb)} "
           "(the explorer's, and the pooled ones of the index and the race lab)")
 

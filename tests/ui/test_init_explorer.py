@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import torch
 
 from trainlab import InitExplorer
 from trainlab.presets import INIT_PRESETS
@@ -169,16 +168,17 @@ def test_an_exploding_net_gets_a_notice_and_its_table_counts_what_it_calls_inf()
     assert "exploding" not in notices(explorer, "warning")
 
 
-def test_the_live_pass_leaves_the_page_a_core(monkeypatch):
-    """The pass computes while the page draws the previous one: it runs on all cores but one."""
+def test_the_backward_half_leaves_the_page_a_core(monkeypatch):
+    """The page draws the forward half while the backward half runs: that half asks for all cores but one."""
     from trainlab.compute.devices import ui_friendly_threads
     from trainlab.ui import init_explorer
 
-    seen = []
+    asked = []
     real = init_explorer.run_pass
-    monkeypatch.setattr(init_explorer, "run_pass", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    monkeypatch.setattr(init_explorer, "run_pass",
+                        lambda *a, **k: asked.append(k.get("backward_threads")) or real(*a, **k))
     explorer = InitExplorer(**SMALL)
     drawn(explorer)
     explorer.fields["std"].value = 0.05
     drawn(explorer)
-    assert seen == [ui_friendly_threads(explorer.device)] * 2
+    assert asked == [ui_friendly_threads(explorer.device)] * 2

@@ -224,3 +224,21 @@ def test_a_memo_returns_a_configuration_passed_before_without_passing_it() -> No
     run_pass(spec.replace(std=0.02), device="cpu", cache=cache, memo=memo)
     run_pass(spec.replace(std=0.03), device="cpu", cache=cache, memo=memo)
     assert run_pass(spec, device="cpu", cache=cache, memo=memo) is not first, "the memo keeps the last 2"
+
+
+def test_the_backward_half_runs_on_the_threads_asked_for_and_they_are_restored(monkeypatch) -> None:
+    from trainlab.compute.net import network_pass
+
+    before = torch.get_num_threads()
+    seen: dict[str, int] = {}
+    real = network_pass._backward_summary
+    monkeypatch.setattr(network_pass, "_backward_summary",
+                        lambda *a: seen.setdefault("backward", torch.get_num_threads()) and real(*a))
+    spec = NetworkSpec(width=64, depth=2)
+    plain = run_pass(spec, device="cpu", cache=WeightCache())
+    assert seen.pop("backward") == before
+    result = run_pass(spec, device="cpu", cache=WeightCache(), backward_threads=1,
+                      on_forward=lambda _: seen.setdefault("forward", torch.get_num_threads()))
+    assert seen == {"forward": before, "backward": 1}
+    assert torch.get_num_threads() == before
+    assert result.layers == plain.layers  # the numbers do not depend on the thread count

@@ -5,6 +5,11 @@ pass runs the same configurations with base matrices mapped from a weight store,
 handed out early, sweeps in chunks. The products' arithmetic is unchanged, so the numbers agree
 to rounding: histogram counts exactly, statistics within TOLERANCE (room for summing in another
 order, and for float64 moments). The theory line is not compared: it has its own tests.
+
+The explorer runs the backward half on all cores but one (run_pass's backward_threads): MKL
+splits its products differently on another thread count, which moves values at the 1e-7 level;
+that pass is held to the same statistics and to at most MOVED_ON_ONE_THREAD of a histogram's
+values in another bin (one value in 65,536 moved, in the BatchNorm runs).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ SCALES = {"mean": "std", "std": "std", "preactivation_mean": "preactivation_std"
           "weight_grad_mean": "weight_grad_std", "weight_grad_std": "weight_grad_std"}
 EXACT = ("nonfinite", "grad_nonfinite", "layer")
 HISTOGRAMS = ("activation_hist", "preactivation_hist", "grad_hist", "weight_grad_hist")
+MOVED_ON_ONE_THREAD = 1e-4
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +49,12 @@ def _close(now: float, then: float, scale: float) -> bool:
     return abs(now - then) <= TOLERANCE * max(abs(then), abs(scale)) + 1e-30
 
 
-def assert_same(now: dict, then: dict, what: str) -> None:
+def moved_share(now: list[int], then: list[int]) -> float:
+    """The share of a histogram's values in another bin: half the L1 distance over the total."""
+    return sum(abs(a - b) for a, b in zip(now, then, strict=True)) / 2 / max(sum(then), 1)
+
+
+def assert_same(now: dict, then: dict, what: str, moved: float = 0.0) -> None:
     assert now["spec"] == then["spec"], what
     assert _close(now["loss"], then["loss"], then["loss"]), f"{what}: loss {now['loss']} vs {then['loss']}"
     for new, old in zip(now["layers"], then["layers"], strict=True):
@@ -57,7 +68,8 @@ def assert_same(now: dict, then: dict, what: str) -> None:
         for name, scale in SCALES.items():
             assert _close(new[name], old[name], old[scale]), f"{where}: {name} {new[name]!r} vs {old[name]!r}"
         for name in HISTOGRAMS:
-            assert new[name]["counts"] == old[name]["counts"], f"{where}: {name} counts"
+            share = moved_share(new[name]["counts"], old[name]["counts"])
+            assert share <= moved, f"{where}: {name}: {share:.4%} of the values in another bin"
             width = old[name]["hi"] - old[name]["lo"]
             for end in ("lo", "hi"):
                 assert _close(new[name][end], old[name][end], width), f"{where}: {name} {end}"
@@ -72,6 +84,9 @@ def test_pass_equals_the_numbers_before(name: str, cache: WeightCache) -> None:
     forward = []
     result = run_pass(NetworkSpec(**CONFIGS[name]), device="cpu", cache=cache, on_forward=forward.append)
     assert_same(numbers(result), GOLDEN["configs"][name], name)
+    # As the explorer runs it: the backward half on one thread.
+    one = run_pass(NetworkSpec(**CONFIGS[name]), device="cpu", cache=cache, backward_threads=1)
+    assert_same(numbers(one), GOLDEN["configs"][name], f"{name}, backward on 1 thread", MOVED_ON_ONE_THREAD)
     # The forward half handed out early carries the same activation numbers.
     (half,) = forward
     for early, final in zip(half.layers, result.layers, strict=True):

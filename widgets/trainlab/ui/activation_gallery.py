@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from trainlab.compute.cancel import CancelToken
-from trainlab.compute.devices import pick_device, ui_friendly_threads
+from trainlab.compute.devices import pick_device
 from trainlab.compute.net.activation_curves import ALPHA_RANGE, GALLERY, SLOPE_RANGE, Curve, curve
 from trainlab.compute.net.budget import LIVE_SECONDS
 from trainlab.compute.net.network_pass import PassMemo, run_pass
@@ -74,7 +74,7 @@ class ActivationGallery(LabWidget[GallerySettings]):
         what = settings.curve.activation
         if settings.curve.in_network:
             what += f" and layer {settings.layer} of {settings.network.describe()}"
-        job = Job(what, lambda cancel: self._compute(settings, cancel), self._draw, threads=ui_friendly_threads(self.device))
+        job = Job(what, lambda cancel: self._compute(settings, cancel), self._draw)
         self._run(job)
 
     def _line(self) -> list[tuple[str, str]]:

@@ -120,8 +120,7 @@ class InitExplorer(LabWidget[NetworkSpec]):
         self.play.description = f"▶ sweep {knob if knob != 'none' else 'std'}"
         first = first_use(spec, device=str(self.device))  # e.g. orthogonal's QR factorizations, once per machine
         label = f"{spec.describe()} · {first}" if first else spec.describe()
-        self._run(Job(label, lambda cancel: self._compute_pass(spec, cancel), self._draw_pass,
-                      threads=ui_friendly_threads(self.device)))
+        self._run(Job(label, lambda cancel: self._compute_pass(spec, cancel), self._draw_pass))
 
     def _line(self) -> list[tuple[str, str]]:
         parts = [("trainlab-device", f"device {describe_device(self.device)}")]
@@ -131,8 +130,11 @@ class InitExplorer(LabWidget[NetworkSpec]):
 
     # -- worker thread: compute and build the figures; main thread: draw ---------------------
     def _compute_pass(self, spec: NetworkSpec, cancel: CancelToken) -> tuple:
+        # The forward half runs on every core (the page waits, idle); the backward half leaves one
+        # to the page, which draws the forward half meanwhile (BENCHMARKS.md, issue 13 round 2).
         result = run_pass(spec, device=str(self.device), cancel=cancel, time_limit=LIVE_SECONDS,
-                          on_forward=lambda forward: self._forward_done(forward, cancel), memo=self._memo)
+                          on_forward=lambda forward: self._forward_done(forward, cancel), memo=self._memo,
+                          backward_threads=ui_friendly_threads(self.device))
         return result, figures.histogram_figure(result), std_figure(result), layer_table(result)
 
     def _forward_done(self, forward: PassResult, cancel: CancelToken) -> None:

@@ -26,7 +26,7 @@ from trainlab.compute.net import budget
 from trainlab.compute.net import layer_stats as ls
 from trainlab.compute.net import normalization as norms
 from trainlab.compute.net.activations import ACTIVATIONS
-from trainlab.compute.devices import pick_device
+from trainlab.compute.devices import intra_op_threads, pick_device
 from trainlab.compute.errors import SpecError
 from trainlab.compute.net.memory import RUNNING_STAT_BATCHES, check_fits
 from trainlab.compute.net.results import Histogram, LayerStats, PassResult
@@ -229,7 +229,8 @@ class PassMemo:
 
 def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = shared_cache,
              bins: int = DEFAULT_BINS, cancel: CancelToken = NEVER, time_limit: float | None = None,
-             on_forward: Callable[[PassResult], None] | None = None, memo: PassMemo | None = None) -> PassResult:
+             on_forward: Callable[[PassResult], None] | None = None, memo: PassMemo | None = None,
+             backward_threads: int | None = None) -> PassResult:
     """Forward and backward pass of one configuration; see run_sweep.
 
     on_forward, if given, is called with the forward half as soon as it is there, before the
@@ -237,6 +238,8 @@ def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = sh
     fractions, inf/NaN, pre-activations, the histograms of both, the theory line and the loss) are
     run_pass's own, and whose gradient statistics are NaN with empty histograms (not computed yet).
     With a `memo`, a configuration passed before (on the same device and bins) is not passed again.
+    `backward_threads`, if given, is torch's intra-op thread count for the backward half (restored
+    after it): a page that draws the forward half meanwhile needs a core of its own.
     """
     spec.validate()
     dev = pick_device(device)
@@ -244,7 +247,7 @@ def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = sh
     if memo is not None and (known := memo.get(key)) is not None:
         return known
     _check_resources(spec, 1, 1, dev, cache, time_limit)
-    result = _batched_pass(spec, [spec.knob_value], dev, cache, bins, cancel, on_forward)[0]
+    result = _batched_pass(spec, [spec.knob_value], dev, cache, bins, cancel, on_forward, backward_threads)[0]
     if memo is not None:
         memo.put(key, result)
     return result
@@ -265,8 +268,8 @@ def _check_resources(spec: NetworkSpec, configs: int, batched: int, dev: torch.d
 
 
 def _batched_pass(spec: NetworkSpec, knob_values: Sequence[float], dev: torch.device, cache: WeightCache,
-                  bins: int, cancel: CancelToken,
-                  on_forward: Callable[[PassResult], None] | None = None) -> list[PassResult]:
+                  bins: int, cancel: CancelToken, on_forward: Callable[[PassResult], None] | None = None,
+                  backward_threads: int | None = None) -> list[PassResult]:
     """The K = len(knob_values) configurations in one forward + backward pass."""
     start = time.perf_counter()
     net = _resolve(spec, knob_values, dev, cache, cancel)
@@ -290,11 +293,12 @@ def _batched_pass(spec: NetworkSpec, knob_values: Sequence[float], dev: torch.de
         host = ls.to_host(forward)
         on_forward(_result(spec, host, 0, str(dev), (time.perf_counter() - start) * 1000.0, bins))
         cancel.check()
-    grads = torch.autograd.grad(losses.sum(), trace.h + trace.z)
-    grad_h, grad_z = grads[: spec.depth], grads[spec.depth:]
-    with torch.no_grad():
-        summary = {**forward, **_backward_summary(spec, trace, grad_h, grad_z, bins, dev)}
-        host = ls.to_host(summary)
+    with intra_op_threads(backward_threads or torch.get_num_threads()):
+        grads = torch.autograd.grad(losses.sum(), trace.h + trace.z)
+        grad_h, grad_z = grads[: spec.depth], grads[spec.depth:]
+        with torch.no_grad():
+            summary = {**forward, **_backward_summary(spec, trace, grad_h, grad_z, bins, dev)}
+            host = ls.to_host(summary)
     now = time.perf_counter()
     budget.note_pass(dev, k * spec.batch, budget.product_flops(spec, k), now - started)
     elapsed_ms = (now - start) * 1000.0

@@ -7,10 +7,6 @@ compute/cancel.py) and replaces any that has not started. The job's computation 
 worker thread and touches no widget; its drawing is handed to the main thread (main_thread.py).
 Threads end with their widget's close(), and at interpreter exit, so that a script that built a
 widget exits cleanly.
-
-A job may ask for fewer of torch's intra-op threads (`threads`): a live pass computes while the
-page draws what came before it, and an OpenMP team that must share its cores with the browser
-waits on its slowest thread (see compute/devices.py ui_friendly_threads).
 """
 
 from __future__ import annotations
@@ -23,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trainlab.compute.cancel import Cancelled, CancelToken
-from trainlab.compute.devices import intra_op_threads
 from trainlab.ui.kit.main_thread import MainThread
 
 JOIN_SECONDS = 30.0  # close() waits this long for a job to reach its next check point
@@ -38,7 +33,6 @@ class Job:
     compute: Callable[[CancelToken], Any]
     draw: Callable[[Any], None]
     quiet: bool = False  # cheap background work (a preview): no spinner, the figures stay as they are
-    threads: int | None = None  # torch's intra-op threads while `compute` runs (None: as they are)
     cancel: CancelToken = field(default_factory=CancelToken)
 
 
@@ -130,11 +124,7 @@ class Worker:
 
     def _run(self, job: Job) -> None:
         try:
-            if job.threads is None:
-                result = job.compute(job.cancel)
-            else:
-                with intra_op_threads(job.threads):
-                    result = job.compute(job.cancel)
+            result = job.compute(job.cancel)
         except Cancelled:
             return
         except BaseException as error:  # the worker must outlive any one job
