@@ -72,6 +72,27 @@ def test_manual_change_after_preset_marks_custom():
     assert explorer.preset.value == "custom"
 
 
+def test_a_case_chosen_on_the_settings_drawn_states_its_numbers_without_a_new_pass():
+    label = "ReLU, Kaiming"
+    explorer = InitExplorer(preset=label, **SMALL)
+    try:
+        drawn(explorer)
+        caption = INIT_PRESETS[label].caption(explorer.result)
+        assert caption in notices(explorer, "info")
+        explorer.fields["activation"].value = "tanh"
+        drawn(explorer)
+        explorer.fields["activation"].value = "relu"  # back to the case's settings, now as "custom"
+        drawn(explorer)
+        assert explorer.preset.value == "custom" and caption not in notices(explorer, "info")
+        revision = explorer.histograms.revision
+        explorer.preset.value = label
+        drawn(explorer)
+        assert explorer.histograms.revision == revision, "nothing to recompute"
+        assert caption in notices(explorer, "info") and INIT_PRESETS[label].lesson in notices(explorer, "info")
+    finally:
+        explorer.close()
+
+
 def test_bad_value_shows_notice_and_keeps_the_figure():
     explorer = InitExplorer(**SMALL)
     before, revision = drawn(explorer), explorer.histograms.revision

@@ -101,6 +101,29 @@ def test_leaving_the_case_drops_its_caption():
         widget.close()
 
 
+def test_a_case_chosen_on_the_settings_drawn_states_its_numbers_without_a_new_run():
+    label = next(iter(ZERO_CENTRED_PRESETS))
+    widget = ZeroCentredDemo(preset=label)
+    try:
+        drawn(widget)
+        lr = widget.settings.lr
+        caption = ZERO_CENTRED_PRESETS[label].caption(widget.comparison)
+        widget.set(lr=lr / 2)
+        drawn(widget)
+        widget.set(lr=lr)  # back to the case's settings, now as "custom"
+        drawn(widget)
+        notices = " ".join(t for _, t in widget.status.notices)
+        assert widget.preset.value == "custom" and caption not in notices
+        revision = widget.plot.revision
+        widget.preset.value = label
+        drawn(widget)
+        notices = " ".join(t for _, t in widget.status.notices)
+        assert widget.plot.revision == revision, "nothing to recompute"
+        assert caption in notices and ZERO_CENTRED_PRESETS[label].lesson in notices
+    finally:
+        widget.close()
+
+
 def test_a_link_moves_a_new_widget_to_the_same_view(demo):
     demo.set(inputs="relu", lr=0.8, start_1=-2.0, seed=2)
     drawn(demo)

@@ -159,10 +159,19 @@ class InitExplorer(LabWidget[NetworkSpec]):
         self.std_plot.show(std)
         self.table.value = table
         self._single.layout.display = None
-        self._notes["result"] = notices_for(result)
+        self._notes["result"] = self._notes_on(result)
+
+    def _notes_on(self, result: PassResult) -> list[tuple[str, str]]:
+        notes = notices_for(result)
         case = INIT_PRESETS.get(self.preset.value)
         if case is not None and case.caption is not None:  # the lecture case's numbers, as drawn
-            self._notes["result"].insert(0, ("info", case.caption(result)))
+            notes.insert(0, ("info", case.caption(result)))
+        return notes
+
+    def _result_notes(self) -> list[tuple[str, str]] | None:
+        if self.result is None or self.swept is not None or self.result.spec != self.settings.resolved():
+            return None  # a sweep keeps its own notes
+        return self._notes_on(self.result)
 
     def _compute_sweep(self, spec: NetworkSpec, values: list[float], cancel: CancelToken) -> tuple:
         started = time.perf_counter()

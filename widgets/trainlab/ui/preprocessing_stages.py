@@ -126,23 +126,13 @@ class PreprocessingStages(LabWidget[PreprocessingSettings]):
             self.images = result
             self.plot.show(images_figure(result))
         self._drawn = (settings, result)
-        self._notes["result"] = self._caption()
+        self._notes["result"] = self._result_notes() or []
         self._show_status()
 
-    def _caption(self) -> list[tuple[str, str]]:
+    def _result_notes(self) -> list[tuple[str, str]] | None:
         """The lecture case's numbers, from the result drawn, if it is drawn for the settings in use."""
-        case = PREPROCESSING_PRESETS.get(self.preset.value)
         drawn = getattr(self, "_drawn", None)
-        if case is None or case.caption is None or drawn is None or drawn[0] != self.settings:
-            return []
-        return [("info", case.caption(drawn[1]))]
-
-    def _change(self, changes: Any, preset: str | None = None, start: bool = True,
-                control: str | None = None) -> list[str]:
-        """The kit's path; a lecture case chosen on top of the very settings drawn recomputes
-        nothing, so its caption comes from the result already drawn."""
-        problems = super()._change(changes, preset=preset, start=start, control=control)
-        if start and self._caption():
-            self._notes["result"] = self._caption()
-            self._show_status()
-        return problems
+        if drawn is None or drawn[0] != self.settings:
+            return None
+        case = PREPROCESSING_PRESETS.get(self.preset.value)
+        return [("info", case.caption(drawn[1]))] if case is not None and case.caption is not None else []

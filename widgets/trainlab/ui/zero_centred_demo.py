@@ -94,6 +94,11 @@ class ZeroCentredDemo(LabWidget[ZeroCentredSpec]):
         self.steps_to_converge = {side: getattr(comparison, side).converged_at for side in SIDES}
         self.same_sign_share = {side: getattr(comparison, side).same_sign_share for side in SIDES}
         self.plot.show(figure)
-        case = ZERO_CENTRED_PRESETS.get(self.preset.value)
-        self._notes["result"] = [("info", case.caption(comparison))] if case is not None else []
+        self._notes["result"] = self._result_notes() or []
         self._show_status()
+
+    def _result_notes(self) -> list[tuple[str, str]] | None:
+        if self.comparison is None or self.comparison.spec != self.settings:
+            return None
+        case = ZERO_CENTRED_PRESETS.get(self.preset.value)
+        return [("info", case.caption(self.comparison))] if case is not None else []

@@ -319,6 +319,12 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
             self._state_changed()
             if changed:  # a refused change leaves the figures as they are
                 self._settings_changed()
+            elif preset is not None:
+                # A lecture case chosen on top of the very settings drawn recomputes nothing; the
+                # notes on the result drawn (the case's numbers) follow the case all the same.
+                notes = self._result_notes()
+                if notes is not None:
+                    self._notes["result"] = notes
             self._show_status()
         return problems
 
@@ -440,6 +446,12 @@ class LabWidget(widgets.VBox, Generic[S], metaclass=_LabMeta):
     @abc.abstractmethod
     def _line(self) -> list[tuple[str, str]]:
         """The status line: (css class, text) parts."""
+
+    def _result_notes(self) -> list[tuple[str, str]] | None:
+        """The notes on the result drawn, for the lecture case now chosen; None when what is drawn
+        is not for the settings in use (the job under way writes them) or they do not depend on the
+        case."""
+        return None
 
 
 def _mapping(method: str, value: Any) -> Mapping[str, Any]:
