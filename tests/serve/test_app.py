@@ -100,6 +100,9 @@ def test_a_full_server_answers_503_and_lets_visitors_in_after_culling(tmp_path, 
             tab.screenshot(path=str(ARTIFACTS / "server-full.png"))
             # The first page never connected its websocket: culled after a full idle timeout.
             wait_until(lambda: not server.kernel_pids(), 60, "the first page's kernel to be culled")
+            # Its slot is free once the server has finished stopping it, a moment after the process
+            # ended (a retry in between was refused again on a busy machine).
+            wait_until(lambda: "stopped: 0 kernels in use" in server.output(), 30, "the server to free the slot")
             with tab.expect_navigation(wait_until="commit", timeout=120_000) as navigation:
                 retry.click()
             # The page as the server sent it (Voila's front end, which draws the outputs, can

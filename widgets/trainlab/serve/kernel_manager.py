@@ -225,6 +225,9 @@ class TrainlabKernelManager(AsyncMappingKernelManager):
         self._cancel_grace(kernel_id)
         try:
             await super()._async_shutdown_kernel(kernel_id, *args, **kwargs)
+            # Its slot under the cap is free from here on, a moment after its process ended: the
+            # log says when, for whoever watches the cap.
+            self.log.info("Kernel %s stopped: %d kernels in use", kernel_id, self.kernels_in_use)
         finally:
             self._top_up_pools()
 
