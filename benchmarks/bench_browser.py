@@ -2,7 +2,7 @@
 figure, the explorer's control changes -> the figure starts to change (std, activation, init, norm),
 the sweep's first frame, the optimizer race's changes, kernel memory.
 
-    python benchmarks/bench_browser.py [--tree NAME=DIR ...] [--rounds N] [--loads N]
+    python benchmarks/bench_browser.py [--tree NAME=DIR ...] [--rounds N] [--loads N] [--opens-only]
 
 Each --tree is a checkout (default: this one) served by its own `trainlab serve` on a free port
 with the lab notebooks of that checkout (the index, the explorer lab 02 and the race lab 04). With
@@ -153,7 +153,8 @@ def kernels_rss_mb(server_pid: int) -> list[float]:
     return [tree_rss_mb(pid) for pid in kernels]
 
 
-def measure_tree(browser: Browser, tree: Path, loads: int, gap: float, measured: Measured) -> None:
+def measure_tree(browser: Browser, tree: Path, loads: int, gap: float, measured: Measured,
+                 opens_only: bool = False) -> None:
     with serve(tree) as (base, server_pid):
         measured.loads.append(os.getloadavg()[0])
         warm = browser.new_page()  # the server and the OS file cache warmed once, as on a server up a while
@@ -173,6 +174,9 @@ def measure_tree(browser: Browser, tree: Path, loads: int, gap: float, measured:
                 page.close(run_before_unload=True)  # as a closing tab does: its kernel stops
                 context.close()
             time.sleep(gap)  # Voila refills its pool of preheated kernels meanwhile
+        if opens_only:
+            page.close(run_before_unload=True)
+            return
         for value in FRESH_STDS:
             _record(measured, "std, new value", typed(page, "std", value))
         for i in range(8):
@@ -216,10 +220,11 @@ def report(name: str, m: Measured) -> None:
         kernel = m.kernel_ms.get(kind, [])
         print(f"{kind:24} -> figure starts to change: p50 {pct(values, .5):5.0f} ms, p95 {pct(values, .95):5.0f} ms; "
               f"all drawn p50 {pct(m.done[kind], .5):5.0f} ms; kernel p50 {pct(kernel, .5):5.0f} ms  (n={len(values)})")
-    print(f"sweep -> first frame on screen (the figure's first change): {', '.join(f'{v:.0f}' for v in m.sweep_first)} "
-          f"ms (target <= 1000 ms); whole sweep drawn: {', '.join(f'{v:.0f}' for v in m.sweep_done)} ms")
-    print(f"kernels of the server after the explorer session (RSS, MB): {', '.join(f'{v:.0f}' for v in m.rss_mb)} "
-          "(the explorer's, and the pooled ones of the index and the race lab)")
+    if m.sweep_first:  # not with --opens-only
+        print(f"sweep -> first frame on screen (the figure's first change): {', '.join(f'{v:.0f}' for v in m.sweep_first)} "
+              f"ms (target <= 1000 ms); whole sweep drawn: {', '.join(f'{v:.0f}' for v in m.sweep_done)} ms")
+        print(f"kernels of the server after the explorer session (RSS, MB): {', '.join(f'{v:.0f}' for v in m.rss_mb)} "
+              "(the explorer's, and the pooled ones of the index and the race lab)")
 
 
 def main() -> None:
@@ -228,6 +233,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--gap", type=float, default=15.0, help="seconds between page loads")
+    parser.add_argument("--opens-only", action="store_true", help="page opens only, no control changes")
     args = parser.parse_args()
     trees = [tuple(t.split("=", 1)) for t in args.tree] or [("this", str(ROOT))]
     results = {name: Measured() for name, _ in trees}
@@ -235,7 +241,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for _ in range(args.rounds):
             for name, tree in trees:
-                measure_tree(browser, Path(tree).resolve(), args.loads, args.gap, results[name])
+                measure_tree(browser, Path(tree).resolve(), args.loads, args.gap, results[name], args.opens_only)
         browser.close()
     for name, measured in results.items():
         report(name, measured)
