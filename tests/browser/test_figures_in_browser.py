@@ -242,13 +242,34 @@ TABLE_EDGE_JS = """() => {
 }"""
 
 
-def test_the_explorer_table_fits_an_800_pixel_page(server, browser):
+# The histogram grid's tick labels: how many, how many plotly.js hid (past the plot's edge), the
+# widest overhang past the plot's box in px, and how many axes have automatic margins (with them
+# plotly.js draws a new grid twice; its margins are fixed instead: see figures/explorer.py).
+TICK_LABELS_JS = r"""() => {
+  const gd = document.querySelector('.trainlab-explorer .trainlab-plot .js-plotly-plot');
+  const box = gd.querySelector('.main-svg').getBoundingClientRect();
+  const labels = [...gd.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text')];
+  const shown = labels.filter(t => getComputedStyle(t).display !== 'none' && t.getAttribute('display') !== 'none');
+  const over = Math.max(0, ...shown.map(t => { const r = t.getBoundingClientRect();
+    return Math.max(box.left - r.left, r.right - box.right, box.top - r.top, r.bottom - box.bottom); }));
+  const full = gd._fullLayout;  // the axes as drawn: the figure's own settings over its template's
+  const automargin = Object.keys(full).filter(k => /^[xy]axis\d*$/.test(k) && full[k].automargin).length;
+  return {labels: labels.length, hidden: labels.length - shown.length, over, automargin};
+}"""
+
+
+def test_the_explorer_fits_an_800_pixel_page_in_one_draw(server, browser):
+    """Its table fits; every tick label of the histograms is inside the plot, whose margins are
+    fixed (automatic ones cost a second drawing of every new plot)."""
     context = browser.new_context(viewport={"width": 800, "height": 1000})
     pg = context.new_page()
     try:
         pg.goto(f"{server}/voila/render/02_weight_initialization.ipynb", timeout=90_000)
         wait_for_figure(pg)
         settled_signature(pg)
+        ticks = pg.evaluate(TICK_LABELS_JS)
+        assert ticks["labels"] >= 12 and ticks["hidden"] == 0 and ticks["over"] <= 0.5, ticks
+        assert ticks["automargin"] == 0, ticks
         edge = pg.evaluate(TABLE_EDGE_JS)
         assert edge["text"] == "dL/dW std"
         assert edge["right"] <= edge["explorer"] and not edge["clipped"] and edge["shown"], edge
