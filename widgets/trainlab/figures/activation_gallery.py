@@ -58,7 +58,8 @@ def gallery_figure(curve: Curve, hist: Histogram | None = None, layer: int | Non
             title += f"; {100 * beyond_range(hist):.0f} % lie beyond ±{X_RANGE[1]:g}, not drawn"
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "margin": {"l": 55, "r": 55, "t": 60, "b": 50}, "uirevision": "gallery", "bargap": 0,
+        # b: room for the legend as drawn (see figures/race.py)
+        "margin": {"l": 55, "r": 55, "t": 60, "b": 90}, "uirevision": "gallery", "bargap": 0,
         "title": {"text": title, "font": {"size": 13}, "x": 0.0, "xanchor": "left", "xref": "paper"},
         "xaxis": {"domain": [0.0, 0.44], "range": list(X_RANGE), "title": {"text": "pre-activation x"},
                   "gridcolor": "#eee", "zeroline": True},

@@ -165,7 +165,8 @@ def landscape_figure(piece: Slice, paths: Sequence[DrawnPath], directions: str,
     frames = path_frames(data, paths) if paths else []
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "margin": {"l": 55, "r": 20, "t": 60, "b": 140}, "uirevision": "landscape",
+        # b: room for the legend and the slider as drawn (see figures/race.py)
+        "margin": {"l": 55, "r": 20, "t": 60, "b": 165}, "uirevision": "landscape",
         "title": {"text": _title(piece, directions, explained), "font": {"size": 13}, "xref": "paper", "x": 0.0, "xanchor": "left"},
         "xaxis": {"domain": [0.0, 0.5], "range": [-span, span], "title": {"text": x_title}, "showgrid": False,
                   "zeroline": False},

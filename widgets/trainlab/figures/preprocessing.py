@@ -62,7 +62,8 @@ def cloud_figure(cloud: CloudStages, height: int = 540) -> dict[str, Any]:
     first = cloud.stages[0]
     layout = {**_base_layout(height, f"{cloud.spec.points} points through {len(cloud.stages)} stages: "
                                      "play, or pick a stage on the slider"),
-              "margin": {"l": 55, "r": 200, "t": 50, "b": 110}, "uirevision": "cloud",
+              # b: room for the legend and the slider as drawn (see figures/race.py)
+              "margin": {"l": 55, "r": 200, "t": 50, "b": 134}, "uirevision": "cloud",
               "xaxis": {**axis, "title": {"text": "feature 1"}},
               "yaxis": {**axis, "title": {"text": "feature 2"}, "scaleanchor": "x", "scaleratio": 1},
               "annotations": _stage_annotation(first), "showlegend": True,

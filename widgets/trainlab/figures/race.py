@@ -190,7 +190,9 @@ def race_figure(surface: Surface, runs: list[Trajectory], selected: str | None, 
     x0, x1, y0, y1 = surface.view
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "margin": {"l": 50, "r": 20, "t": 30, "b": 100}, "uirevision": surface.name,
+        # Room for the legend above and the slider below as plotly.js lays them out at 1,400 px: a
+        # margin they must push wider costs plotly.js a second pass over them on every new plot.
+        "margin": {"l": 50, "r": 20, "t": 68, "b": 138}, "uirevision": surface.name,
         # The map is a picture: a click anywhere on it reports where (the new start point).
         "images": [surface_image(surface)], "clickanywhere": True,
         "xaxis": {"domain": [0.0, 0.52], "range": [x0, x1], "title": {"text": "x"}, "constrain": "domain",

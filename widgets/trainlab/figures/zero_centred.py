@@ -156,7 +156,8 @@ def zero_centred_figure(comparison: Comparison, height: int = 560, frames: int =
     titles = [side_title(comparison, side) for side in SIDES]
     layout = {
         "height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white",
-        "margin": {"l": 55, "r": 20, "t": 70, "b": 150}, "uirevision": "zero-centred",
+        # b: room for the legend and the slider as drawn (see figures/race.py)
+        "margin": {"l": 55, "r": 20, "t": 70, "b": 176}, "uirevision": "zero-centred",
         "xaxis": {**axis, "domain": [0.0, 0.47]}, "yaxis": {**yaxis, "domain": [0.0, 1.0]},
         "xaxis2": {**axis, "domain": [0.53, 1.0], "anchor": "y2"},
         "yaxis2": {**yaxis, "domain": [0.0, 1.0], "anchor": "x2", "scaleanchor": "x2", "title": {"text": ""}},
