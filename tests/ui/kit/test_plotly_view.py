@@ -103,3 +103,22 @@ def test_height_alone_keeps_the_text_size():
     assert view.figure["layout"] == {"font": {"size": 12}, "height": 250}
     view.show({"data": []})  # a figure without a layout still gets the height
     assert view.figure["layout"] == {"height": 250}
+
+
+def test_the_bundle_named_to_the_front_end_draws_every_figure_shown_and_never_shrinks():
+    """Where trainlab serves plotly.js, the front end draws with the bundle `bundle` names."""
+    view = PlotlyView()
+    assert view.bundle == "plotly-basic.min.js"
+    view.show(figure(2))
+    assert view.bundle == "plotly-basic.min.js"
+    sent: list[dict] = []
+    view.comm.send = lambda data, buffers=None, **_: sent.append(data)  # what reaches the page, in one message
+    view.show({"data": [{"type": "contour", "z": [[1]]}], "layout": {}})
+    assert view.bundle == "plotly-cartesian.min.js"
+    states = [m["state"] for m in sent if m.get("method") == "update"]
+    assert any({"bundle", "figure"} <= set(state) for state in states), "the bundle comes with the figure that needs it"
+    view.show(figure(1), base=[{"type": "surface", "z": [[1]]}])
+    assert view.bundle == "plotly.min.js"
+    view.show(figure(1), base=[])
+    assert view.bundle == "plotly.min.js", "a plot that showed 3-D keeps the bundle it has"
+    assert PlotlyView({"data": [{"type": "heatmap"}], "layout": {}}).bundle == "plotly-cartesian.min.js"

@@ -39,10 +39,10 @@ TEMPLATE = "trainlab"
 
 
 # The JupyterLab extensions a lab page loads: Voila's widget manager for ipywidgets 8 and the
-# ipywidgets controls it registers, anywidget (trainlab's own front ends) and jupyterlab-plotly
-# (plotly.js from the page, not over the websocket).
-PAGE_EXTENSIONS = ("@voila-dashboards/widgets-manager8", "@jupyter-widgets/jupyterlab-manager", "anywidget",
-                   "jupyterlab-plotly")
+# ipywidgets controls it registers, and anywidget (trainlab's own front ends). Not jupyterlab-plotly:
+# the page would wait for its 4.8 MB chunk before connecting to the kernel; the plots load plotly.js
+# from trainlab's server instead (plotly_route.py).
+PAGE_EXTENSIONS = ("@voila-dashboards/widgets-manager8", "@jupyter-widgets/jupyterlab-manager", "anywidget")
 
 
 def voila_command(options: ServeOptions) -> list[str]:

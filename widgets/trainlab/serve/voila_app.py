@@ -1,5 +1,6 @@
 """The Voila application `trainlab serve` runs (`python -m trainlab.serve.voila_app LABS ...`):
-Voila 0.5 with two of its rough edges filed off, everything else configured on its command line.
+Voila 0.5 with two of its rough edges filed off and trainlab's plotly.js bundles served
+(plotly_route.py), everything else configured on its command line.
 
 - Its handler of template files (/voila/templates/<template>/static/<file>) answered 500 to a path
   it could not split (`..%2f..`, a missing `static/`, a path that climbs out): an assertion or an
@@ -19,6 +20,8 @@ from typing import Any
 from tornado import web
 from voila.app import Voila
 from voila.static_file_handler import TemplateStaticFileHandler
+
+from trainlab.serve.plotly_route import plotly_js_rules
 
 
 class TemplateFileHandler(TemplateStaticFileHandler):
@@ -40,15 +43,16 @@ class NotTrustedFilter(logging.Filter):
 
 
 class TrainlabVoila(Voila):
-    """Voila, with the template file handler and the log filter above."""
+    """Voila, with the template file handler and the log filter above, and the plotly.js bundles."""
 
     def init_settings(self) -> dict[str, Any]:
         self.log.addFilter(NotTrustedFilter())
         return super().init_settings()
 
     def init_handlers(self) -> list[Any]:
-        return [(rule[0], TemplateFileHandler, *rule[2:]) if rule[1] is TemplateStaticFileHandler else rule
-                for rule in super().init_handlers()]
+        return [*plotly_js_rules(self.server_url),
+                *[(rule[0], TemplateFileHandler, *rule[2:]) if rule[1] is TemplateStaticFileHandler else rule
+                  for rule in super().init_handlers()]]
 
 
 main = TrainlabVoila.launch_instance

@@ -12,12 +12,12 @@ import math
 import time
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
+from trainlab.figures.plotly_bundles import BUNDLES, bundle_for, full_bundle_path, rank, trace_types
 from trainlab.ui.kit.embedding import scale_text
 from trainlab.ui.kit.kernel_link import STATIC, KernelLinked, front_end
 
@@ -28,7 +28,7 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 @cache
 def plotly_js() -> bytes:
     """plotly.js as plotly.py ships it, for front ends whose page has no plotly renderer."""
-    return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+    return full_bundle_path().read_bytes()
 
 
 class PlotlyView(KernelLinked):
@@ -41,6 +41,10 @@ class PlotlyView(KernelLinked):
     base = traitlets.List().tag(sync=True)
     # Bumped on every draw request; the front end writes it to data-revision once drawn.
     revision = traitlets.Int(0).tag(sync=True)
+    # The plotly.js bundle to draw with where trainlab serves them (figures/plotly_bundles.py): the
+    # smallest that draws every figure shown so far. It only grows, so a plot that once showed a
+    # 3-D view does not load the smaller bundle again.
+    bundle = traitlets.Unicode(BUNDLES[0].file).tag(sync=True)
 
     def __init__(self, figure: dict[str, Any] | None = None, *, text_scale: float = 1.0, height: int | None = None,
                  **kwargs: Any) -> None:
@@ -52,6 +56,12 @@ class PlotlyView(KernelLinked):
         self._click_handlers: list[tuple[str | None, Callable[[float, float], None]]] = []
         self._plotly_js_sent = -math.inf
         self.on_msg(self._on_front_end_message)
+
+    @traitlets.observe("figure", "base")
+    def _grow_bundle(self, _change: object) -> None:
+        needed = bundle_for(trace_types(self.figure, self.base)).file
+        if rank(needed) > rank(self.bundle):
+            self.bundle = needed
 
     def on_click(self, handler: Callable[[float, float], None], subplot: str | None = None) -> None:
         """Call handler(x, y) when the user clicks the plot (in `subplot` only, e.g. "xy", if given):

@@ -1,10 +1,11 @@
 // trainlab's plot front end: a few dozen lines so that it initializes in any page at once.
 //
-// plotly.js itself (4.8 MB) is not shipped in the widget state. The page already has it: the
-// jupyterlab-plotly renderer that Voila and JupyterLab load defines window.Plotly as soon as
-// it draws a figure, and every trainlab widget shows a tiny hidden plotly output for that. If
-// that renderer never appears (a front end without it), the kernel is asked once per page
-// for plotly.min.js, sent as a binary buffer and shared by every widget on the page.
+// plotly.js itself (4.8 MB) is not shipped in the widget state. trainlab's own pages (its Voila
+// template) get the smallest of its bundles that draws the figure from the server. Other pages
+// already have it: the jupyterlab-plotly renderer that JupyterLab loads defines window.Plotly as
+// soon as it draws a figure, and every trainlab widget shows a tiny hidden plotly output for that.
+// If neither works (a front end without the renderer), the kernel is asked once per page for
+// plotly.min.js, sent as a binary buffer and shared by every widget on the page.
 
 const RENDERER_GRACE_MS = 2500; // no plotly renderer seen by then: ask the kernel
 const RENDERER_WAIT_MS = 30000; // a renderer was seen: give a slow client this long
@@ -33,44 +34,72 @@ function withTimeout(promise, ms) {
   return Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
 }
 
-function loadFromKernel(model) {
+function loadScript(url) {
   return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    // plotly.js's bundles are UMD: hide an AMD loader so that they define window.Plotly.
+    const amd = window.define;
+    window.define = undefined;
+    const done = () => { window.define = amd; URL.revokeObjectURL(url); };
+    script.onload = () => { done(); resolve(window.Plotly); };
+    script.onerror = () => { done(); reject(new Error("plotly.js failed to load")); };
+    script.src = url;
+    document.head.appendChild(script);
+  });
+}
+
+// The whole of plotly.js sent by the kernel as a binary buffer: asked once per page.
+function fromKernel(model) {
+  window.__trainlabFromKernel ??= new Promise((resolve, reject) => {
     const onMessage = (msg, buffers) => {
       if (msg?.type !== "plotly-js") return;
       model.off("msg:custom", onMessage);
-      const url = URL.createObjectURL(new Blob([buffers[0]], { type: "text/javascript" }));
-      const script = document.createElement("script");
-      // plotly.min.js is UMD: hide an AMD loader so that it defines window.Plotly.
-      const amd = window.define;
-      window.define = undefined;
-      script.onload = () => { window.define = amd; resolve(window.Plotly); };
-      script.onerror = () => { window.define = amd; reject(new Error("plotly.js failed to load")); };
-      script.src = url;
-      document.head.appendChild(script);
+      loadScript(URL.createObjectURL(new Blob([buffers[0]], { type: "text/javascript" }))).then(resolve, reject);
     };
     model.on("msg:custom", onMessage);
     model.send({ type: "plotly-js" });
   });
+  return window.__trainlabFromKernel;
 }
 
-function plotly(model) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!window.__trainlabPlotly) {
-    window.__trainlabPlotly = new Promise((resolve, reject) => {
-      const started = performance.now();
-      const poll = () => {
-        if (window.Plotly) return resolve(window.Plotly);
-        const waited = performance.now() - started;
-        const rendererSeen = document.querySelector(".jp-RenderedPlotly") !== null;
-        if (waited > (rendererSeen ? RENDERER_WAIT_MS : RENDERER_GRACE_MS)) {
-          loadFromKernel(model).then(resolve, reject);
-        } else {
-          setTimeout(poll, 25);
-        }
-      };
-      poll();
+// A page made by trainlab's page template (trainlab serve, Binder's Voila) says where trainlab
+// serves plotly.js's bundles (window.trainlabPlotly; figures/plotly_bundles.py): a plot loads the
+// one the kernel names for its figures. Each bundle loads once per page, one at a time (each sets
+// window.Plotly as it runs). A bundle the server does not give: the kernel sends all of plotly.js.
+function served(model, file) {
+  const page = window.trainlabPlotly;
+  page.loaded ??= {};
+  if (!page.loaded[file]) {
+    const before = page.queue ?? Promise.resolve();
+    page.loaded[file] = page.queue = before.catch(() => {}).then(async () => {
+      const response = await (page.fetched?.[file] ?? fetch(page.base + file));
+      if (!response?.ok) throw new Error(response ? `HTTP ${response.status}` : "no answer");
+      return loadScript(URL.createObjectURL(await response.blob()));
+    }).catch((error) => {
+      console.warn(`[trainlab] ${file} did not load from the server (${error.message}): plotly.js comes from the kernel`);
+      return fromKernel(model);
     });
   }
+  return page.loaded[file];
+}
+
+// Any other page (JupyterLab, Notebook 7, Voila with jupyterlab-plotly): the page's renderer has
+// the whole of plotly.js, or else the kernel sends it.
+function fromPage(model) {
+  window.__trainlabPlotly ??= new Promise((resolve, reject) => {
+    const started = performance.now();
+    const poll = () => {
+      if (window.Plotly) return resolve(window.Plotly);
+      const waited = performance.now() - started;
+      const rendererSeen = document.querySelector(".jp-RenderedPlotly") !== null;
+      if (waited > (rendererSeen ? RENDERER_WAIT_MS : RENDERER_GRACE_MS)) {
+        fromKernel(model).then(resolve, reject);
+      } else {
+        setTimeout(poll, 25);
+      }
+    };
+    poll();
+  });
   return window.__trainlabPlotly;
 }
 
@@ -98,14 +127,18 @@ async function render({ model, el }) {
   await trainlabKernelLink(model); // a reply to a model cut off from its kernel would be lost
   model.send({ type: "ping" });
 
-  let Plotly;
-  try {
-    Plotly = await withTimeout(plotly(model), PLOTLY_LOAD_MS);
-  } catch (error) {
-    console.error("[trainlab] plotly.js did not load:", error);
-    notice(el, "The plotting library (plotly.js) did not load. " + RELOAD);
-    return () => { clearTimeout(noReply); model.off("msg:custom", onReply); };
-  }
+  const load = async (file) => {
+    try {
+      return await withTimeout(window.trainlabPlotly ? served(model, file) : fromPage(model), PLOTLY_LOAD_MS);
+    } catch (error) {
+      console.error("[trainlab] plotly.js did not load:", error);
+      notice(el, "The plotting library (plotly.js) did not load. " + RELOAD);
+      return null;
+    }
+  };
+  let bundle = model.get("bundle");
+  let Plotly = await load(bundle);
+  if (!Plotly) return () => { clearTimeout(noReply); model.off("msg:custom", onReply); };
 
   // Clicks go to the kernel, which may use them (the optimizer race takes its start point), with
   // the subplot clicked ("xy", "x2y2"). A figure with layout.clickanywhere reports the spot clicked
@@ -158,6 +191,18 @@ async function render({ model, el }) {
           continue;
         }
         if (node.dataset.waiting) { node.textContent = ""; delete node.dataset.waiting; }
+        if (model.get("bundle") !== bundle) {
+          // The figure needs a larger bundle (a 3-D view): it is drawn afresh with that one.
+          bundle = model.get("bundle");
+          const larger = await load(bundle);
+          if (!larger) return;
+          if (larger !== Plotly) {
+            await stopAnimation();
+            Plotly.purge(node);
+            Plotly = larger;
+            drawnControls = null;
+          }
+        }
         const data = [...(model.get("base") ?? []), ...(figure.data ?? [])];
         const controls = controlsOf(figure);
         const fresh = controls !== drawnControls;
