@@ -15,6 +15,13 @@ from trainlab.serve.plotly_route import ROUTE, bundle_folder
 
 pytestmark = pytest.mark.browser
 
+# Every text a plot's "loading plotly.js" line shows, from now on.
+LOADING_LINES_JS = """() => {
+  window.__loadingLines = [];
+  new MutationObserver(() => {
+    for (const line of document.querySelectorAll('.trainlab-plot-loading')) window.__loadingLines.push(line.textContent);
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
 TRACES_AND_VERSION_JS = "() => [Object.keys(Plotly.PlotSchema.get().traces).sort(), Plotly.version]"
 
 
@@ -56,9 +63,14 @@ def test_the_race_in_3d_brings_the_full_bundle_and_back(server, page):
     pg.goto(f"{server}/voila/render/04_optimizers.ipynb")
     wait_for_figure(pg)
     assert requested == [f"{server}/{ROUTE}{BUNDLES[0].file}"]
+    pg.evaluate(LOADING_LINES_JS)
     pg.locator("button.widget-toggle-button", has_text="3-D").first.click()
     pg.wait_for_selector(".trainlab-plot .gl-container canvas", timeout=60_000)
     assert requested[-1] == f"{server}/{ROUTE}{FULL.file}"
+    # The wait for the larger bundle said what it was waiting for, with the time, and is gone.
+    assert any(re.search(rf"loading the plotting library \(plotly.js, {re.escape(FULL.file)}\) · \d+\.\d s", line)
+               for line in pg.evaluate("() => window.__loadingLines")), pg.evaluate("() => window.__loadingLines")
+    assert pg.locator(".trainlab-plot-loading").count() == 0
     screenshot(pg, "04_optimizers-3d")
     pg.locator("button.widget-toggle-button", has_text="contour").first.click()
     # The map again (a picture, which the 3-D view does not have), drawn by the full bundle.

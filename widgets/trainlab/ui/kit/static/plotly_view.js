@@ -127,13 +127,30 @@ async function render({ model, el }) {
   await trainlabKernelLink(model); // a reply to a model cut off from its kernel would be lost
   model.send({ type: "ping" });
 
+  // Never a silent wait: while plotly.js loads, a line says so, with a spinner and the time
+  // (shown after 0.2 s, by the trainlab-busy style, so that a quick load does not flash).
   const load = async (file) => {
+    const line = document.createElement("div");
+    line.className = "trainlab-busy trainlab-plot-loading";
+    line.innerHTML = '<span class="trainlab-spinner"></span><span></span>';
+    const started = performance.now();
+    const what = window.trainlabPlotly ? `plotly.js, ${file}` : "plotly.js";
+    const tick = () => {
+      line.lastChild.textContent = `loading the plotting library (${what}) · ` +
+                                   `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    };
+    tick();
+    const timer = setInterval(tick, 100);
+    el.prepend(line);
     try {
       return await withTimeout(window.trainlabPlotly ? served(model, file) : fromPage(model), PLOTLY_LOAD_MS);
     } catch (error) {
       console.error("[trainlab] plotly.js did not load:", error);
       notice(el, "The plotting library (plotly.js) did not load. " + RELOAD);
       return null;
+    } finally {
+      clearInterval(timer);
+      line.remove();
     }
   };
   let bundle = model.get("bundle");
