@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+import traitlets
+
 from trainlab.ui.kit.plotly_view import PLOTLY_JS_EVERY, PLOTLY_MIME, PlotlyView, plotly_bootstrap, plotly_js
 
 
@@ -122,3 +125,10 @@ def test_the_bundle_named_to_the_front_end_draws_every_figure_shown_and_never_sh
     view.show(figure(1), base=[])
     assert view.bundle == "plotly.min.js", "a plot that showed 3-D keeps the bundle it has"
     assert PlotlyView({"data": [{"type": "heatmap"}], "layout": {}}).bundle == "plotly-cartesian.min.js"
+
+
+def test_a_bundle_that_does_not_exist_is_refused_by_name():
+    view = PlotlyView()
+    with pytest.raises(traitlets.TraitError, match="'bundle' trait"):
+        view.bundle = "plotly-geo.min.js"
+    assert view.bundle == "plotly-basic.min.js"

@@ -44,7 +44,7 @@ class PlotlyView(KernelLinked):
     # The plotly.js bundle to draw with where trainlab serves them (figures/plotly_bundles.py): the
     # smallest that draws every figure shown so far. It only grows, so a plot that once showed a
     # 3-D view does not load the smaller bundle again.
-    bundle = traitlets.Unicode(BUNDLES[0].file).tag(sync=True)
+    bundle = traitlets.Enum([b.file for b in BUNDLES], default_value=BUNDLES[0].file).tag(sync=True)
 
     def __init__(self, figure: dict[str, Any] | None = None, *, text_scale: float = 1.0, height: int | None = None,
                  **kwargs: Any) -> None:
