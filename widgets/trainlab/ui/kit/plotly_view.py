@@ -2,8 +2,9 @@
 
 Why not plotly's FigureWidget: its front end carries the whole plotly.js bundle through the
 widget state and failed to initialize in most page loads on a slow client (see
-shared/engineering.md). This module is a few dozen lines; plotly.js comes from the page (see
-static/plotly_view.js), so it loads once per page whatever the number of figures.
+shared/engineering.md). This module is a few dozen lines; plotly.js comes from trainlab's server
+or the page (see static/plotly_view.js), so each bundle of it loads once per page whatever the
+number of figures.
 """
 
 from __future__ import annotations
