@@ -66,8 +66,8 @@ def test_voila_json_lets_the_tab_close_beacon_stop_kernels(tmp_path):
 def test_the_full_page_template_is_on_voilas_jupyter_path():
     env = voila_environment({"JUPYTER_PATH": "/elsewhere"})
     assert env["JUPYTER_PATH"].split(os.pathsep) == [str(TEMPLATES), "/elsewhere"]
-    assert env["MALLOC_MMAP_THRESHOLD_"] == "1048576"  # kernels give a sweep's freed memory back
-    assert voila_environment({"MALLOC_MMAP_THRESHOLD_": "4096"})["MALLOC_MMAP_THRESHOLD_"] == "4096"
+    # No fixed mmap threshold for the allocator: it made every pass fault in fresh pages (compute/heap.py).
+    assert "MALLOC_MMAP_THRESHOLD_" not in voila_environment({})
     page = (TEMPLATES / "voila" / "templates" / "trainlab" / "503.html").read_text()
     assert "{{ message" in page and 'href=""' in page  # the cap's message and a retry link
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from trainlab.compute import heap
 from trainlab.ui.kit.chunk_runner import ChunkRunner
 
 
@@ -61,3 +62,14 @@ def test_start_while_active_does_not_start_twice():
     runner.start()
     release.set()
     assert runner.wait(10) and calls == [1]
+
+
+def test_a_finished_job_gives_back_what_it_grew_the_heap_by(monkeypatch):
+    monkeypatch.setattr(heap, "anonymous_resident_bytes", lambda: 1234)
+    given: list[int | None] = []
+    monkeypatch.setattr(heap, "give_back", lambda since: given.append(since) or False)
+    seen, tick = _counter(4)
+    runner = ChunkRunner(tick)
+    runner.start()
+    assert runner.wait(10)
+    assert len(seen) == 4 and given == [1234]  # once, at the end, measured from the start

@@ -90,11 +90,8 @@ def voila_command(options: ServeOptions) -> list[str]:
 
 def voila_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for Voila and its kernels: our templates first on JUPYTER_PATH, where Voila
-    looks for templates, and an allocator that gives freed memory back."""
+    looks for templates. (A kernel gives a sweep's freed memory back by itself: compute/heap.py.)"""
     env = dict(os.environ if base is None else base)
-    # glibc keeps the freed temporaries of a sweep (hundreds of MB) in the kernel unless blocks
-    # over 1 MB are mapped and unmapped on their own: measured, 1.2-1.4 GB after a session, 0.92 with.
-    env.setdefault("MALLOC_MMAP_THRESHOLD_", "1048576")
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(TEMPLATES), env.get("JUPYTER_PATH", "")) if p)
     return env
 

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from trainlab.compute import heap
 from trainlab.ui.kit.main_thread import kernel_loop
 
 # Between two ticks the loop first runs everything else that is ready. With call_soon a tick and
@@ -30,6 +31,7 @@ class ChunkRunner:
         self._active = False
         self._thread: threading.Thread | None = None
         self._handle: asyncio.TimerHandle | None = None  # the next tick scheduled on the kernel's loop
+        self._heap_mark: int | None = None  # the process's anonymous memory when the job started
 
     @property
     def active(self) -> bool:
@@ -39,6 +41,7 @@ class ChunkRunner:
         if self._active:
             return
         self._active = True
+        self._heap_mark = heap.anonymous_resident_bytes()
         loop = kernel_loop()
         if loop is not None:
             self._thread = None
@@ -73,6 +76,7 @@ class ChunkRunner:
         more = self._tick()
         if not more:
             self._active = False
+            heap.give_back(since=self._heap_mark)
         return more
 
     def _on_loop(self, loop: asyncio.AbstractEventLoop) -> None:

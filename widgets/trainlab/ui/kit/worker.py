@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from trainlab.compute import heap
 from trainlab.compute.cancel import Cancelled, CancelToken
 from trainlab.ui.kit.main_thread import MainThread
 
@@ -117,7 +118,9 @@ class Worker:
                     return
                 job, self._pending = self._pending, None
                 self._running = job
+            mark = heap.anonymous_resident_bytes()
             self._run(job)
+            heap.give_back(since=mark)  # a sweep's hundreds of MB of temporaries, not a pass's few
             with self._cond:
                 self._running = None
                 self._cond.notify_all()

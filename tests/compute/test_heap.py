@@ -1,0 +1,80 @@
+"""heap: a job that grew the process gives the memory it freed back; a job that did not keeps it."""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+import pytest
+
+from trainlab.compute import heap
+
+MB = 2**20
+glibc_only = pytest.mark.skipif(heap._TRIM is None or heap.anonymous_resident_bytes() is None,
+                                reason="malloc_trim and /proc/self/status are Linux with glibc only")
+
+
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    return libc
+
+
+def _holes_in_the_heap(blocks: int, size: int) -> list[int]:
+    """2 x `blocks` blocks of `size` bytes, written to (resident), every other one freed again:
+    malloc keeps the freed ones, which sit between live ones, as it kept a sweep's temporaries.
+    Returns the live blocks."""
+    libc = _libc()
+    # Freeing one mapped block larger than `size` raises glibc's dynamic mmap threshold above it,
+    # so the blocks come from the heap, as a sweep's did, not from mappings of their own.
+    libc.free(libc.malloc(2 * size))
+    every = []
+    for _ in range(2 * blocks):
+        block = libc.malloc(size)
+        ctypes.memset(block, 1, size)
+        every.append(block)
+    for block in every[::2]:
+        libc.free(block)
+    return every[1::2]
+
+
+@glibc_only
+def test_a_job_that_grew_the_heap_by_more_than_it_keeps_gives_the_freed_memory_back():
+    before = heap.anonymous_resident_bytes()
+    live = _holes_in_the_heap(150, MB)
+    held = heap.anonymous_resident_bytes()
+    assert held - before > 290 * MB  # 150 MB in use and 150 MB freed, which malloc keeps
+    assert heap.give_back(since=before)
+    assert heap.anonymous_resident_bytes() < held - 140 * MB  # the freed part given back
+    for block in live:
+        _libc().free(block)
+
+
+@glibc_only
+def test_a_job_that_grew_the_heap_by_less_than_it_keeps_holds_on_to_it():
+    before = heap.anonymous_resident_bytes()
+    live = _holes_in_the_heap(15, MB)  # 15 MB freed, as a pass's temporaries: the next pass reuses them
+    held = heap.anonymous_resident_bytes()
+    assert held - before > 25 * MB
+    assert not heap.give_back(since=before)
+    assert heap.anonymous_resident_bytes() > held - 5 * MB
+    for block in live:
+        _libc().free(block)
+
+
+def test_where_the_process_cannot_tell_or_trim_nothing_is_given_back(monkeypatch, tmp_path):
+    monkeypatch.setattr(heap, "_STATUS", tmp_path / "no-such-status")
+    assert heap.anonymous_resident_bytes() is None
+    assert not heap.give_back(since=0)
+    monkeypatch.setattr(heap, "_TRIM", None)
+    assert not heap.give_back(since=None)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux's")
+def test_anonymous_resident_memory_follows_what_the_process_writes():
+    before = heap.anonymous_resident_bytes()
+    buffer = bytearray(64 * MB)  # zero-filled by the kernel on first write
+    buffer[:: 4096] = b"\x01" * (len(buffer) // 4096)
+    assert heap.anonymous_resident_bytes() - before > 48 * MB
+    del buffer
