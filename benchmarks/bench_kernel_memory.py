@@ -14,8 +14,8 @@ the basin map, the training lab's lecture runs) and reads it again, with the ker
 `--wide` adds a stress row: the training dashboard at width 4096 (the default on a GPU, a
 choice a student can make on a CPU), a few Adam steps. `--classroom` measures instead the index,
 labs 02 and 03 after a typical session and an idle `trainlab serve`, all up at once.
-Kernels inherit this environment: run it with MALLOC_MMAP_THRESHOLD_=1048576, as trainlab serve
-and binder/start give it to theirs.
+Kernels inherit this environment, as trainlab serve's and Binder's do (neither sets an allocator
+variable any more; the line it prints says whether MALLOC_MMAP_THRESHOLD_ was set for a run).
 """
 
 from __future__ import annotations
