@@ -8,7 +8,7 @@ from trainlab.ui.kit.worker import Job, Worker
 
 
 def test_each_job_is_followed_by_giving_back_what_it_grew_the_heap_by(monkeypatch):
-    sizes = iter([100, 900, 900, 950])  # resident bytes before and after each of two jobs
+    sizes = iter([100, 900])  # the process's anonymous memory as each of two jobs starts
     monkeypatch.setattr(heap, "anonymous_resident_bytes", lambda: next(sizes))
     given: list[int | None] = []
     monkeypatch.setattr(heap, "give_back", lambda since: given.append(since) or False)
