@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import ctypes
+import json
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from trainlab.compute import heap
 
 MB = 2**20
+ROOT = Path(__file__).resolve().parents[2]
 glibc_only = pytest.mark.skipif(heap._TRIM is None or heap.anonymous_resident_bytes() is None,
                                 reason="malloc_trim and /proc/self/status are Linux with glibc only")
 
@@ -39,28 +43,40 @@ def _holes_in_the_heap(blocks: int, size: int) -> list[int]:
     return every[1::2]
 
 
-@glibc_only
-def test_a_job_that_grew_the_heap_by_more_than_it_keeps_gives_the_freed_memory_back():
+def scenario(blocks: int) -> dict[str, float | bool]:
+    """A job that leaves `blocks` MB freed between `blocks` MB still in use, then give_back();
+    in MB: how much the job grew the process, whether it gave back, and how much it then dropped."""
     before = heap.anonymous_resident_bytes()
-    live = _holes_in_the_heap(150, MB)
+    live = _holes_in_the_heap(blocks, MB)
     held = heap.anonymous_resident_bytes()
-    assert held - before > 290 * MB  # 150 MB in use and 150 MB freed, which malloc keeps
-    assert heap.give_back(since=before)
-    assert heap.anonymous_resident_bytes() < held - 140 * MB  # the freed part given back
+    gave = heap.give_back(since=before)
+    after = heap.anonymous_resident_bytes()
     for block in live:
         _libc().free(block)
+    return {"grew": (held - before) / MB, "gave": gave, "dropped": (held - after) / MB}
+
+
+def _in_a_fresh_process(blocks: int) -> dict[str, float | bool]:
+    """scenario() in a new interpreter: a long test run's heap already holds freed memory that
+    the blocks would reuse instead of growing the process."""
+    code = f"import json; from tests.compute.test_heap import scenario; print(json.dumps(scenario({blocks})))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@glibc_only
+def test_a_job_that_grew_the_heap_by_more_than_it_keeps_gives_the_freed_memory_back():
+    seen = _in_a_fresh_process(150)
+    assert seen["grew"] > 290  # 150 MB in use and 150 MB freed, which malloc keeps
+    assert seen["gave"] and seen["dropped"] > 140  # the freed part given back
 
 
 @glibc_only
 def test_a_job_that_grew_the_heap_by_less_than_it_keeps_holds_on_to_it():
-    before = heap.anonymous_resident_bytes()
-    live = _holes_in_the_heap(15, MB)  # 15 MB freed, as a pass's temporaries: the next pass reuses them
-    held = heap.anonymous_resident_bytes()
-    assert held - before > 25 * MB
-    assert not heap.give_back(since=before)
-    assert heap.anonymous_resident_bytes() > held - 5 * MB
-    for block in live:
-        _libc().free(block)
+    seen = _in_a_fresh_process(15)  # 15 MB freed, as a pass's temporaries: the next pass reuses them
+    assert seen["grew"] > 25
+    assert not seen["gave"] and seen["dropped"] < 5
 
 
 def test_where_the_process_cannot_tell_or_trim_nothing_is_given_back(monkeypatch, tmp_path):
