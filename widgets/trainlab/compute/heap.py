@@ -20,7 +20,6 @@ does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,8 +34,10 @@ def _malloc_trim() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # no libc by that name, or one without malloc_trim (musl)
+        # The process's own symbols, which include its C library's: no search for the library
+        # (ctypes.util.find_library runs ldconfig, a cost at every kernel's start).
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # a C library without malloc_trim (musl)
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
