@@ -62,8 +62,10 @@ def anonymous_resident_bytes() -> int | None:
 def give_back(since: int | None, keep: int = KEEP_BYTES) -> bool:
     """After a job: if anonymous_resident_bytes() grew by more than `keep` since `since` (its
     value before the job), return malloc's free pages to the system. True if it did."""
+    if _TRIM is None or since is None:  # nothing to compare or nothing to trim with: skip the read
+        return False
     now = anonymous_resident_bytes()
-    if _TRIM is None or since is None or now is None or now - since <= keep:
+    if now is None or now - since <= keep:
         return False
     _TRIM(0)
     return True
