@@ -189,15 +189,15 @@ def test_an_exploding_net_gets_a_notice_and_its_table_counts_what_it_calls_inf()
     assert "exploding" not in notices(explorer, "warning")
 
 
-def test_the_backward_half_leaves_the_page_a_core(monkeypatch):
-    """The page draws the forward half while the backward half runs: that half asks for all cores but one."""
+def test_the_pass_leaves_the_page_a_core(monkeypatch):
+    """The page starts its spinner and draws the forward half while the pass runs: it asks for all cores but one."""
     from trainlab.compute.devices import ui_friendly_threads
     from trainlab.ui import init_explorer
 
     asked = []
     real = init_explorer.run_pass
     monkeypatch.setattr(init_explorer, "run_pass",
-                        lambda *a, **k: asked.append(k.get("backward_threads")) or real(*a, **k))
+                        lambda *a, **k: asked.append(k.get("threads")) or real(*a, **k))
     explorer = InitExplorer(**SMALL)
     drawn(explorer)
     explorer.fields["std"].value = 0.05

@@ -226,19 +226,27 @@ def test_a_memo_returns_a_configuration_passed_before_without_passing_it() -> No
     assert run_pass(spec, device="cpu", cache=cache, memo=memo) is not first, "the memo keeps the last 2"
 
 
-def test_the_backward_half_runs_on_the_threads_asked_for_and_they_are_restored(monkeypatch) -> None:
+def test_the_pass_runs_on_the_threads_asked_for_its_draws_on_all_and_they_are_restored(monkeypatch) -> None:
     from trainlab.compute.net import network_pass
 
     before = torch.get_num_threads()
     seen: dict[str, int] = {}
-    real = network_pass._backward_summary
-    monkeypatch.setattr(network_pass, "_backward_summary",
-                        lambda *a: seen.setdefault("backward", torch.get_num_threads()) and real(*a))
+
+    def spy(name: str, real):
+        def wrapped(*args, **kwargs):
+            seen.setdefault(name, torch.get_num_threads())
+            return real(*args, **kwargs)
+        return wrapped
+
+    for name in ("_resolve", "_forward", "_backward_summary"):
+        monkeypatch.setattr(network_pass, name, spy(name, getattr(network_pass, name)))
     spec = NetworkSpec(width=64, depth=2)
     plain = run_pass(spec, device="cpu", cache=WeightCache())
-    assert seen.pop("backward") == before
-    result = run_pass(spec, device="cpu", cache=WeightCache(), backward_threads=1,
-                      on_forward=lambda _: seen.setdefault("forward", torch.get_num_threads()))
-    assert seen == {"forward": before, "backward": 1}
+    assert seen == {"_resolve": before, "_forward": before, "_backward_summary": before}
+    seen.clear()
+    result = run_pass(spec, device="cpu", cache=WeightCache(), threads=1,
+                      on_forward=lambda _: seen.setdefault("on_forward", torch.get_num_threads()))
+    # A first use's matrices are drawn on every core; the pass proper, both halves, on the one asked for.
+    assert seen == {"_resolve": before, "_forward": 1, "on_forward": 1, "_backward_summary": 1}
     assert torch.get_num_threads() == before
     assert result.layers == plain.layers  # the numbers do not depend on the thread count

@@ -6,10 +6,12 @@ handed out early, sweeps in chunks. The products' arithmetic is unchanged, so th
 to rounding: histogram counts exactly, statistics within TOLERANCE (room for summing in another
 order, and for float64 moments). The theory line is not compared: it has its own tests.
 
-The explorer runs the backward half on all cores but one (run_pass's backward_threads): MKL
+The explorer runs its pass on all cores but one (run_pass's threads): MKL
 splits its products differently on another thread count, which moves values at the 1e-7 level;
 that pass is held to the same statistics and to at most MOVED_ON_ONE_THREAD of a histogram's
-values in another bin (one value in 65,536 moved, in the BatchNorm runs).
+values in another bin (with the forward half on one thread too, eight values of 65,536 moved in
+one BatchNorm run's gradients, which the normalization's backward amplifies; every other run moves
+one value at most).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ SCALES = {"mean": "std", "std": "std", "preactivation_mean": "preactivation_std"
           "weight_grad_mean": "weight_grad_std", "weight_grad_std": "weight_grad_std"}
 EXACT = ("nonfinite", "grad_nonfinite", "layer")
 HISTOGRAMS = ("activation_hist", "preactivation_hist", "grad_hist", "weight_grad_hist")
-MOVED_ON_ONE_THREAD = 1e-4
+MOVED_ON_ONE_THREAD = 2e-4
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +86,9 @@ def test_pass_equals_the_numbers_before(name: str, cache: WeightCache) -> None:
     forward = []
     result = run_pass(NetworkSpec(**CONFIGS[name]), device="cpu", cache=cache, on_forward=forward.append)
     assert_same(numbers(result), GOLDEN["configs"][name], name)
-    # As the explorer runs it: the backward half on one thread.
-    one = run_pass(NetworkSpec(**CONFIGS[name]), device="cpu", cache=cache, backward_threads=1)
-    assert_same(numbers(one), GOLDEN["configs"][name], f"{name}, backward on 1 thread", MOVED_ON_ONE_THREAD)
+    # As the explorer runs it on 2 cores: on one thread.
+    one = run_pass(NetworkSpec(**CONFIGS[name]), device="cpu", cache=cache, threads=1)
+    assert_same(numbers(one), GOLDEN["configs"][name], f"{name}, on 1 thread", MOVED_ON_ONE_THREAD)
     # The forward half handed out early carries the same activation numbers.
     (half,) = forward
     for early, final in zip(half.layers, result.layers, strict=True):

@@ -59,8 +59,8 @@ _STARTING_THREADS = torch.get_num_threads()
 
 
 def ui_friendly_threads(device: torch.device) -> int:
-    """Intra-op threads for computing while the page draws (training, the explorer's backward
-    half): all cores but one on a CPU. The page (the kernel's messages, and the browser when it
+    """Intra-op threads for computing while the page draws (training, the explorer's pass): all
+    cores but one on a CPU. The page (the kernel's messages, and the browser when it
     runs on the same machine) needs a core; an OpenMP team that has to share its cores runs
     several times slower. Measured on 2 cores (BENCHMARKS.md): training 41 steps/s with 2
     threads, 142 with 1; an explorer pass in Chromium done in 0.41-0.43 s with 1 thread against

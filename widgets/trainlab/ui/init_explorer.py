@@ -130,11 +130,13 @@ class InitExplorer(LabWidget[NetworkSpec]):
 
     # -- worker thread: compute and build the figures; main thread: draw ---------------------
     def _compute_pass(self, spec: NetworkSpec, cancel: CancelToken) -> tuple:
-        # The forward half runs on every core (the page waits, idle); the backward half leaves one
-        # to the page, which draws the forward half meanwhile (BENCHMARKS.md, issue 13 round 2).
+        # The pass leaves the page a core: the browser starts its spinner while the forward half
+        # runs and draws that half while the backward half runs. Measured in Chromium on 2 cores,
+        # the forward half took 92 ms on one thread against 130 ms on two (BENCHMARKS.md, issue 13
+        # round 7): a team of two threads waits for whichever of them shares its core.
         result = run_pass(spec, device=str(self.device), cancel=cancel, time_limit=LIVE_SECONDS,
                           on_forward=lambda forward: self._forward_done(forward, cancel), memo=self._memo,
-                          backward_threads=ui_friendly_threads(self.device))
+                          threads=ui_friendly_threads(self.device))
         return result, figures.histogram_figure(result), std_figure(result), layer_table(result)
 
     def _forward_done(self, forward: PassResult, cancel: CancelToken) -> None:

@@ -230,7 +230,7 @@ class PassMemo:
 def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = shared_cache,
              bins: int = DEFAULT_BINS, cancel: CancelToken = NEVER, time_limit: float | None = None,
              on_forward: Callable[[PassResult], None] | None = None, memo: PassMemo | None = None,
-             backward_threads: int | None = None) -> PassResult:
+             threads: int | None = None) -> PassResult:
     """Forward and backward pass of one configuration; see run_sweep.
 
     on_forward, if given, is called with the forward half as soon as it is there, before the
@@ -238,8 +238,9 @@ def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = sh
     fractions, inf/NaN, pre-activations, the histograms of both, the theory line and the loss) are
     run_pass's own, and whose gradient statistics are NaN with empty histograms (not computed yet).
     With a `memo`, a configuration passed before (on the same device and bins) is not passed again.
-    `backward_threads`, if given, is torch's intra-op thread count for the backward half (restored
-    after it): a page that draws the forward half meanwhile needs a core of its own.
+    `threads`, if given, is torch's intra-op thread count for the pass proper (restored after it;
+    a first use's matrix draws still run on every core): a page that draws meanwhile on the same
+    machine needs a core of its own.
     """
     spec.validate()
     dev = pick_device(device)
@@ -247,7 +248,7 @@ def run_pass(spec: NetworkSpec, *, device: str = "auto", cache: WeightCache = sh
     if memo is not None and (known := memo.get(key)) is not None:
         return known
     _check_resources(spec, 1, 1, dev, cache, time_limit)
-    result = _batched_pass(spec, [spec.knob_value], dev, cache, bins, cancel, on_forward, backward_threads)[0]
+    result = _batched_pass(spec, [spec.knob_value], dev, cache, bins, cancel, on_forward, threads)[0]
     if memo is not None:
         memo.put(key, result)
     return result
@@ -269,31 +270,31 @@ def _check_resources(spec: NetworkSpec, configs: int, batched: int, dev: torch.d
 
 def _batched_pass(spec: NetworkSpec, knob_values: Sequence[float], dev: torch.device, cache: WeightCache,
                   bins: int, cancel: CancelToken, on_forward: Callable[[PassResult], None] | None = None,
-                  backward_threads: int | None = None) -> list[PassResult]:
+                  threads: int | None = None) -> list[PassResult]:
     """The K = len(knob_values) configurations in one forward + backward pass."""
     start = time.perf_counter()
     net = _resolve(spec, knob_values, dev, cache, cancel)
     started = time.perf_counter()  # the pass proper, after any drawing
-    k = net.configs
-    running = _running_statistics(net) if spec.norm == "batch" and spec.bn_mode == "running" else None
+    with intra_op_threads(threads or torch.get_num_threads()):
+        k = net.configs
+        running = _running_statistics(net) if spec.norm == "batch" and spec.bn_mode == "running" else None
 
-    x = _normal((spec.batch, spec.width), spec.seed, _INPUT_STREAM, dev)
-    x = x.expand(k, -1, -1).clone().requires_grad_(True)
-    trace = _forward(net, x, running, cancel=cancel)
-    cancel.check()
-    labels = torch.randint(CLASSES, (spec.batch,), generator=seeded_generator(spec.seed, _HEAD_STREAM, dev),
-                           device=dev)
-    logits = trace.h[-1] @ net.head
-    losses = F.cross_entropy(logits.reshape(k * spec.batch, CLASSES), labels.repeat(k),
-                             reduction="none").view(k, spec.batch).mean(1)
-    with torch.no_grad():
-        forward = _forward_summary(spec, trace, bins)
-        forward["loss"] = losses
-    if on_forward is not None:
-        host = ls.to_host(forward)
-        on_forward(_result(spec, host, 0, str(dev), (time.perf_counter() - start) * 1000.0, bins))
+        x = _normal((spec.batch, spec.width), spec.seed, _INPUT_STREAM, dev)
+        x = x.expand(k, -1, -1).clone().requires_grad_(True)
+        trace = _forward(net, x, running, cancel=cancel)
         cancel.check()
-    with intra_op_threads(backward_threads or torch.get_num_threads()):
+        labels = torch.randint(CLASSES, (spec.batch,), generator=seeded_generator(spec.seed, _HEAD_STREAM, dev),
+                               device=dev)
+        logits = trace.h[-1] @ net.head
+        losses = F.cross_entropy(logits.reshape(k * spec.batch, CLASSES), labels.repeat(k),
+                                 reduction="none").view(k, spec.batch).mean(1)
+        with torch.no_grad():
+            forward = _forward_summary(spec, trace, bins)
+            forward["loss"] = losses
+        if on_forward is not None:
+            host = ls.to_host(forward)
+            on_forward(_result(spec, host, 0, str(dev), (time.perf_counter() - start) * 1000.0, bins))
+            cancel.check()
         grads = torch.autograd.grad(losses.sum(), trace.h + trace.z)
         grad_h, grad_z = grads[: spec.depth], grads[spec.depth:]
         with torch.no_grad():
