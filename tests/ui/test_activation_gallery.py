@@ -104,3 +104,19 @@ def test_a_link_moves_a_new_widget_to_the_same_view(gallery):
         assert other.settings == gallery.settings
     finally:
         other.close()
+
+
+def test_its_pass_leaves_the_page_a_core(monkeypatch):
+    """As the explorer's: the page shows its spinner and draws while the pass runs."""
+    from trainlab.compute.devices import ui_friendly_threads
+    from trainlab.ui import activation_gallery
+
+    asked = []
+    real = activation_gallery.run_pass
+    monkeypatch.setattr(activation_gallery, "run_pass", lambda *a, **k: asked.append(k.get("threads")) or real(*a, **k))
+    widget = ActivationGallery(**SMALL)
+    try:
+        drawn(widget)
+        assert asked == [ui_friendly_threads(widget.device)]
+    finally:
+        widget.close()

@@ -1,4 +1,4 @@
-"""Choosing the torch device and reading how much memory it has free."""
+"""Choosing the torch device, the CPU threads it computes on, and reading how much memory it has free."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 
 import torch
+from joblib import cpu_count
 
 from trainlab.compute.errors import SpecError
 
@@ -54,8 +55,32 @@ def wide_float(device: torch.device) -> torch.dtype:
     return torch.float32 if device.type == "mps" else torch.float64
 
 
-# torch's intra-op threads as the process started (before any intra_op_threads block lowered them).
-_STARTING_THREADS = torch.get_num_threads()
+def fit_threads_to_cpus(environ: dict[str, str] = os.environ) -> int:
+    """Lower torch's intra-op threads to the CPUs this process may use, and return the count.
+
+    torch starts one thread per core it sees, but a container may see every core of its host and
+    be allowed one or two (Binder, a Kubernetes pod: a CPU quota in its cgroup). An OpenMP team
+    larger than the quota spends most of its time throttled (BENCHMARKS.md, "CPU quota").
+    joblib's cpu_count reads the affinity mask and the cgroup's quota (v1 and v2). A thread
+    count the user chose (OMP_NUM_THREADS, or torch.set_num_threads before trainlab's import
+    lowered it) is kept."""
+    threads = torch.get_num_threads()
+    if "OMP_NUM_THREADS" in environ:
+        return threads
+    allowed = cpu_count()
+    if threads > allowed:
+        torch.set_num_threads(allowed)
+    return min(threads, allowed)
+
+
+# torch's intra-op threads as the process started, fitted to its CPUs (before any
+# intra_op_threads block lowered them).
+_STARTING_THREADS = fit_threads_to_cpus()
+
+
+def cpu_threads() -> int:
+    """The intra-op threads trainlab computes on when the page is not drawing (all it may use)."""
+    return _STARTING_THREADS
 
 
 def ui_friendly_threads(device: torch.device) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from trainlab.compute.cancel import CancelToken
-from trainlab.compute.devices import pick_device
+from trainlab.compute.devices import pick_device, ui_friendly_threads
 from trainlab.compute.net.activation_curves import ALPHA_RANGE, GALLERY, SLOPE_RANGE, Curve, curve
 from trainlab.compute.net.budget import LIVE_SECONDS
 from trainlab.compute.net.network_pass import PassMemo, run_pass
@@ -94,7 +94,7 @@ class ActivationGallery(LabWidget[GallerySettings]):
         if not settings.curve.in_network:
             return shape, None
         result = run_pass(settings.network, device=str(self.device), cancel=cancel, time_limit=LIVE_SECONDS,
-                          memo=self._memo)
+                          memo=self._memo, threads=ui_friendly_threads(self.device))  # as the explorer's
         return shape, result.layers[settings.layer - 1].preactivation_hist
 
     def _draw(self, computed: tuple[Curve, Histogram | None]) -> None:

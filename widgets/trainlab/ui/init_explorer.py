@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from trainlab.compute.cancel import CancelToken
-from trainlab.compute.devices import pick_device, ui_friendly_threads
+from trainlab.compute.devices import cpu_threads, pick_device, ui_friendly_threads
 from trainlab.compute.net.budget import LIVE_SECONDS, SWEEP_SECONDS
 from trainlab.compute.net.network_pass import PassMemo, first_use, run_pass, run_sweep
 from trainlab.compute.net.results import PassResult
@@ -40,7 +40,8 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
+        # The passes and training leave the page a core (ui_friendly_threads).
+        return f"cpu ({ui_friendly_threads(device)} of {cpu_threads()} cores)"
     return device.type
 
 
