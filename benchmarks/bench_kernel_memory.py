@@ -13,7 +13,8 @@ the basin map, the training lab's lecture runs) and reads it again, with the ker
 
 `--wide` adds a stress row: the training dashboard at width 4096 (the default on a GPU, a
 choice a student can make on a CPU), a few Adam steps. `--classroom` measures instead the index,
-labs 02 and 03 after a typical session and an idle `trainlab serve`, all up at once.
+labs 02 and 03 after a typical session and an idle `trainlab serve`, all up at once: just after
+the sessions, and again at rest, once the kernels have been idle long enough to trim their heaps.
 Kernels inherit this environment, as trainlab serve's and Binder's do (neither sets an allocator
 variable any more; the line it prints says whether MALLOC_MMAP_THRESHOLD_ was set for a run).
 """
@@ -35,8 +36,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from trainlab.compute.heap import IDLE_SECONDS
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MB = 900
+REST_SECONDS = IDLE_SECONDS + 5  # a kernel idle this long has trimmed its heap (compute/heap.py)
 
 # -- process memory from /proc (psutil is not a dependency) --------------------------------------
 
@@ -246,11 +250,14 @@ def measure_classroom(labs: Path) -> None:
         kernels = [stack.enter_context(lab_kernel(lab_cells(labs / name), name)) for name in CLASSROOM]
         pids = [k.pid for k in kernels] + [server]
         names = [k.lab for k in kernels] + ["trainlab serve (Voila), idle"]
-        print(f"all at once: {'':40} {'RSS':>7} {'PSS':>7} {'anon':>7}")
-        for name, pid in zip(names, pids):
-            print(f"  {name:50} {tree_rss_mb(pid):7.0f} {tree_pss_mb(pid):7.0f} {tree_anon_mb(pid):7.0f}")
-        rss, pss = sum(tree_rss_mb(p) for p in pids), sum(tree_pss_mb(p) for p in pids)
-        print(f"  {'total':50} {rss:7.0f} {pss:7.0f}   (target: PSS total <= 1843 MB, Binder's 2 GB less 10 %)")
+        for when in ("just after the sessions", f"at rest, {REST_SECONDS:.0f} s later"):
+            if when != "just after the sessions":
+                time.sleep(REST_SECONDS)  # the kernels' workers give back what they kept for a next pass
+            print(f"all at once, {when}: {'':10} {'RSS':>7} {'PSS':>7} {'anon':>7}")
+            for name, pid in zip(names, pids):
+                print(f"  {name:50} {tree_rss_mb(pid):7.0f} {tree_pss_mb(pid):7.0f} {tree_anon_mb(pid):7.0f}")
+            rss, pss = sum(tree_rss_mb(p) for p in pids), sum(tree_pss_mb(p) for p in pids)
+            print(f"  {'total':50} {rss:7.0f} {pss:7.0f}   (target: PSS total <= 1843 MB, Binder's 2 GB less 10 %)")
 
 
 def _widget_kinds(settle_cell: nbformat.NotebookNode) -> list[str]:

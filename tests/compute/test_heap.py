@@ -44,16 +44,20 @@ def _holes_in_the_heap(blocks: int, size: int) -> list[int]:
 
 
 def scenario(blocks: int) -> dict[str, float | bool]:
-    """A job that leaves `blocks` MB freed between `blocks` MB still in use, then give_back();
-    in MB: how much the job grew the process, whether it gave back, and how much it then dropped."""
+    """A job that leaves `blocks` MB freed between `blocks` MB still in use, then give_back(), then
+    the idle trim(); in MB: how much the job grew the process, whether it gave back, how much it
+    then dropped, and how much more the trim dropped."""
     before = heap.anonymous_resident_bytes()
     live = _holes_in_the_heap(blocks, MB)
     held = heap.anonymous_resident_bytes()
     gave = heap.give_back(since=before)
     after = heap.anonymous_resident_bytes()
+    heap.trim()
+    trimmed = heap.anonymous_resident_bytes()
     for block in live:
         _libc().free(block)
-    return {"grew": (held - before) / MB, "gave": gave, "dropped": (held - after) / MB}
+    return {"grew": (held - before) / MB, "gave": gave, "dropped": (held - after) / MB,
+            "trimmed": (after - trimmed) / MB}
 
 
 def _in_a_fresh_process(blocks: int) -> dict[str, float | bool]:
@@ -77,6 +81,7 @@ def test_a_job_that_grew_the_heap_by_less_than_it_keeps_holds_on_to_it():
     seen = _in_a_fresh_process(15)  # 15 MB freed, as a pass's temporaries: the next pass reuses them
     assert seen["grew"] > 25
     assert not seen["gave"] and seen["dropped"] < 5
+    assert seen["trimmed"] > 12  # until the process is idle: then trim() gives back the freed 15 MB
 
 
 def test_where_the_process_cannot_tell_or_trim_nothing_is_given_back(monkeypatch, tmp_path):
@@ -94,3 +99,9 @@ def test_anonymous_resident_memory_follows_what_the_process_writes():
     buffer[:: 4096] = b"\x01" * (len(buffer) // 4096)
     assert heap.anonymous_resident_bytes() - before > 48 * MB
     del buffer
+
+
+def test_trim_is_a_no_op_without_a_trim(monkeypatch) -> None:
+    monkeypatch.setattr(heap, "_TRIM", None)
+    assert heap.trim() is False
+

@@ -1,6 +1,9 @@
-"""Worker: after each job, the memory the job grew the process by is given back (compute/heap.py)."""
+"""Worker: after each job, the memory the job grew the process by is given back, and after a pause
+the rest (compute/heap.py)."""
 
 from __future__ import annotations
+
+import time
 
 from trainlab.compute import heap
 from trainlab.ui.kit.main_thread import MainThread
@@ -22,3 +25,28 @@ def test_each_job_is_followed_by_giving_back_what_it_grew_the_heap_by(monkeypatc
         worker.close()
     assert drawn == ["sweep", "pass"]
     assert given == [100, 900]  # each job measured from where it started
+
+
+def test_a_worker_idle_after_a_job_trims_the_heap_once(monkeypatch):
+    monkeypatch.setattr(heap, "IDLE_SECONDS", 0.2)
+    trims: list[float] = []
+    monkeypatch.setattr(heap, "trim", lambda: trims.append(time.monotonic()) or True)
+    worker = Worker(MainThread(), lambda job, error: None)
+    try:
+        time.sleep(0.5)
+        assert trims == [], "no job yet: nothing kept, nothing to trim"
+        for _ in range(3):  # jobs closer together than IDLE_SECONDS: no trim between them
+            worker.submit(Job("pass", lambda cancel: None, lambda result: None))
+            assert worker.wait(10)
+            time.sleep(0.05)
+        assert trims == []
+        done = time.monotonic()
+        time.sleep(0.8)
+        assert len(trims) == 1, "one trim after the pause, not one per timeout"
+        assert trims[0] - done >= 0.1
+        worker.submit(Job("pass", lambda cancel: None, lambda result: None))
+        assert worker.wait(10)
+        time.sleep(0.5)
+        assert len(trims) == 2, "a job after the pause: kept again, trimmed again"
+    finally:
+        worker.close()

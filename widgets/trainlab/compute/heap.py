@@ -7,6 +7,9 @@ fault in and zero. A sweep frees hundreds of MB at once, though, and a kernel wo
 it ends, on a Binder server whose kernels share 2 GB. So a job that grew the process's anonymous
 resident memory by more than KEEP_BYTES is followed by malloc_trim, which returns every free page.
 (malloc's own count of free bytes cannot decide it: it still counts the pages already returned.)
+A process idle for IDLE_SECONDS after a job gives back the rest too, a pass's working set
+included: what a kernel holds between a student's bursts of changes is what a server's
+sizing counts, and the first pass after the pause pays 10-13 ms to fault its pages in again.
 
 (Kernels used to run with MALLOC_MMAP_THRESHOLD_=1 MB instead: every block over 1 MB its own
 mapping, unmapped when freed. It held as little, but each pass faulted in fresh pages for its
@@ -27,6 +30,9 @@ from pathlib import Path
 # How much a job may grow the heap and keep it for the next one: more than a pass's temporaries
 # at the explorer's size (about 30 MB), far less than a sweep's (100-300 MB).
 KEEP_BYTES = 64 * 2**20
+# After this long without a job the process trims what it kept: longer than the pause between two
+# changes of a student turning a knob, shorter than reading a paragraph of the lab.
+IDLE_SECONDS = 10.0
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -66,6 +72,13 @@ def give_back(since: int | None, keep: int = KEEP_BYTES) -> bool:
         return False
     now = anonymous_resident_bytes()
     if now is None or now - since <= keep:
+        return False
+    return trim()
+
+
+def trim() -> bool:
+    """Return malloc's free pages, of every arena, to the system. False where there is no trim."""
+    if _TRIM is None:
         return False
     _TRIM(0)
     return True

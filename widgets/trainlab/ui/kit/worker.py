@@ -111,16 +111,23 @@ class Worker:
         _LIVE.discard(self)
 
     def _loop(self) -> None:
+        kept = False  # a job ran since the heap was last trimmed: it keeps its working set
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._pending is not None or self._closed)
+                woken = self._cond.wait_for(lambda: self._pending is not None or self._closed,
+                                            heap.IDLE_SECONDS if kept else None)
                 if self._closed:
                     return
-                job, self._pending = self._pending, None
-                self._running = job
+                job = self._pending if woken else None
+                self._pending, self._running = None, job
+            if job is None:  # idle since the last job: the memory kept for the next one goes back too
+                heap.trim()
+                kept = False
+                continue
             mark = heap.anonymous_resident_bytes()
             self._run(job)
             heap.give_back(since=mark)  # a sweep's hundreds of MB of temporaries, not a pass's few
+            kept = True
             with self._cond:
                 self._running = None
                 self._cond.notify_all()
