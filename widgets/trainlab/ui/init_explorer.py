@@ -133,8 +133,9 @@ class InitExplorer(LabWidget[NetworkSpec]):
     def _compute_pass(self, spec: NetworkSpec, cancel: CancelToken) -> tuple:
         # The pass leaves the page a core: the browser starts its spinner while the forward half
         # runs and draws that half while the backward half runs. Measured in Chromium on 2 cores,
-        # the forward half took 92 ms on one thread against 130 ms on two (BENCHMARKS.md, issue 13
-        # round 7): a team of two threads waits for whichever of them shares its core.
+        # passes alternating between thread counts: the forward half handed over at 132 ms on one
+        # thread against 139 ms on two, the whole pass done at 252 ms against 547 ms (BENCHMARKS.md,
+        # issue 13 round 7): a team of two threads waits for whichever of them shares its core.
         result = run_pass(spec, device=str(self.device), cancel=cancel, time_limit=LIVE_SECONDS,
                           on_forward=lambda forward: self._forward_done(forward, cancel), memo=self._memo,
                           threads=ui_friendly_threads(self.device))
