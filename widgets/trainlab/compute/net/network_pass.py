@@ -38,9 +38,10 @@ from trainlab.compute.net.weight_cache import PARALLEL_FAMILIES, BaseKey, Weight
 Tensor = torch.Tensor
 CLASSES = 10
 DEFAULT_BINS = 60
-# A sweep's configurations run this many at a time: 8 x 16 rows keep the products compute bound
-# on a CPU while holding half the activations of 16 at once.
-SWEEP_CHUNK = 8
+# A sweep's configurations run this many at a time. On a CPU 4 x 16 rows were as quick as 8 x 16
+# (a sweep of 16 in 1061 against 1138 ms, alternating; 2 x 16: 1212 ms) and hold half their
+# activations: the process's peak 791-802 MB against 894-995 MB (BENCHMARKS.md, round 7).
+SWEEP_CHUNK = 4
 # Generator streams for things that are not weight layers.
 _INPUT_STREAM, _WARMUP_STREAM, _HEAD_STREAM, _SAMPLE_STREAM = -1, -2, -3, -4
 
