@@ -250,9 +250,9 @@ def measure_classroom(labs: Path) -> None:
         kernels = [stack.enter_context(lab_kernel(lab_cells(labs / name), name)) for name in CLASSROOM]
         pids = [k.pid for k in kernels] + [server]
         names = [k.lab for k in kernels] + ["trainlab serve (Voila), idle"]
-        for when in ("just after the sessions", f"at rest, {REST_SECONDS:.0f} s later"):
-            if when != "just after the sessions":
-                time.sleep(REST_SECONDS)  # the kernels' workers give back what they kept for a next pass
+        # At rest, the kernels' workers have given back what they kept for a next pass.
+        for when, wait in (("just after the sessions", 0), (f"at rest, {REST_SECONDS:.0f} s later", REST_SECONDS)):
+            time.sleep(wait)
             print(f"all at once, {when}: {'':10} {'RSS':>7} {'PSS':>7} {'anon':>7}")
             for name, pid in zip(names, pids):
                 print(f"  {name:50} {tree_rss_mb(pid):7.0f} {tree_pss_mb(pid):7.0f} {tree_anon_mb(pid):7.0f}")
