@@ -1,11 +1,12 @@
-"""ChunkRunner: ticks on a worker thread outside a kernel, or driven by wait() on the caller."""
+"""ChunkRunner: ticks on a worker thread outside a kernel, or driven by wait() on the caller; the
+threads around a run give their idle OpenMP pools back."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 
-from trainlab.compute import heap
+from trainlab.compute import heap, thread_pools
 from trainlab.ui.kit.chunk_runner import ChunkRunner
 
 
@@ -73,3 +74,15 @@ def test_a_finished_job_gives_back_what_it_grew_the_heap_by(monkeypatch):
     runner.start()
     assert runner.wait(10)
     assert len(seen) == 4 and given == [1234]  # once, at the end, measured from the start
+
+
+def test_the_starting_thread_and_the_training_thread_give_their_idle_openmp_pools_back(monkeypatch):
+    """Before the run on the thread that starts it, after it on the thread that ran it
+    (compute/thread_pools.py): an idle pool on either would throttle the other's parallel work."""
+    released: list[str] = []
+    monkeypatch.setattr(thread_pools, "release", lambda: released.append(threading.current_thread().name) or True)
+    seen, tick = _counter(3)
+    runner = ChunkRunner(tick)
+    runner.start()
+    assert runner.wait(10) and len(seen) == 3
+    assert released == [threading.current_thread().name, "trainlab-training"]

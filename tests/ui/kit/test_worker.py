@@ -1,11 +1,12 @@
 """Worker: after each job, the memory the job grew the process by is given back, and after a pause
-the rest (compute/heap.py)."""
+the rest (compute/heap.py); the OpenMP pools of the threads around a job are given back too."""
 
 from __future__ import annotations
 
+import threading
 import time
 
-from trainlab.compute import heap
+from trainlab.compute import heap, thread_pools
 from trainlab.ui.kit.main_thread import MainThread
 from trainlab.ui.kit.worker import Job, Worker
 
@@ -50,3 +51,19 @@ def test_a_worker_idle_after_a_job_trims_the_heap_once(monkeypatch):
         assert len(trims) == 2, "a job after the pause: kept again, trimmed again"
     finally:
         worker.close()
+
+
+def test_the_caller_and_the_worker_give_their_idle_openmp_pools_back(monkeypatch):
+    """The submitting thread before each job, the worker thread after it (compute/thread_pools.py):
+    an idle pool on either would throttle the other's parallel work."""
+    released: list[str] = []
+    monkeypatch.setattr(thread_pools, "release", lambda: released.append(threading.current_thread().name) or True)
+    worker = Worker(MainThread(), lambda job, error: None)
+    try:
+        for _ in range(2):
+            worker.submit(Job("pass", lambda cancel: None, lambda result: None))
+            assert worker.wait(10)
+    finally:
+        worker.close()
+    caller = threading.current_thread().name
+    assert released == [caller, "trainlab-worker", caller, "trainlab-worker"]

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from trainlab.compute import heap
+from trainlab.compute import heap, thread_pools
 from trainlab.ui.kit.main_thread import kernel_loop
 
 # Between two ticks the loop first runs everything else that is ready. With call_soon a tick and
@@ -41,6 +41,7 @@ class ChunkRunner:
         if self._active:
             return
         self._active = True
+        thread_pools.release()  # the caller's idle OpenMP workers would slow a training thread down
         self._heap_mark = heap.anonymous_resident_bytes()
         loop = kernel_loop()
         if loop is not None:
@@ -76,6 +77,7 @@ class ChunkRunner:
         more = self._tick()
         if not more:
             self._active = False
+            thread_pools.release()  # on the kernel's main thread, other widgets' threads compute meanwhile
             heap.give_back(since=self._heap_mark)
         return more
 

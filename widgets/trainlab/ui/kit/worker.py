@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from trainlab.compute import heap
+from trainlab.compute import heap, thread_pools
 from trainlab.compute.cancel import Cancelled, CancelToken
 from trainlab.ui.kit.main_thread import MainThread
 
@@ -63,6 +63,7 @@ class Worker:
 
     def submit(self, job: Job) -> None:
         """Run `job` next; the running job is cancelled and a pending one dropped."""
+        thread_pools.release()  # the caller's idle OpenMP workers (the kernel's, say) would slow the job down
         with self._cond:
             if self._closed:
                 return
@@ -126,6 +127,7 @@ class Worker:
                 continue
             mark = heap.anonymous_resident_bytes()
             self._run(job)
+            thread_pools.release()  # idle until the next job, its OpenMP workers would slow other threads' work
             heap.give_back(since=mark)  # a sweep's hundreds of MB of temporaries, not a pass's few
             kept = True
             with self._cond:
