@@ -1,10 +1,11 @@
 """Runs a long job as a series of short ticks without freezing the kernel.
 
 In a Jupyter kernel the ticks run on the kernel's own event loop, one per loop iteration, so
-the messages the page sends (a Stop click) are handled between two ticks. A worker thread
-would do the same but costs speed: on the 2-core machines measured, torch trained the deep net
-2 to 2.5 times slower in a secondary Python thread than on the main one (BENCHMARKS.md). Where
-no event loop runs (a script, a test), the ticks run on a worker thread.
+the messages the page sends (a Stop click) are handled between two ticks. They were put there
+when torch trained the deep net 2 to 2.5 times slower on a secondary Python thread than on the
+main one (BENCHMARKS.md, training lab); the cause was found later, the main thread's idle OpenMP
+pool throttling the other thread's (compute/thread_pools.py, which the runner now calls around
+a run). Where no event loop runs (a script, a test), the ticks run on a worker thread.
 """
 
 from __future__ import annotations
