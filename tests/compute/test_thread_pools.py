@@ -24,24 +24,27 @@ def _run(code: str) -> dict:
 
 def test_release_ends_the_calling_threads_workers_and_the_next_region_starts_new_ones():
     seen = _run("""
-        import json, os, torch
+        import json, os, time, torch
         import sklearn.datasets  # scikit-learn brings a libgomp of its own
         from trainlab.compute import thread_pools
-        torch.set_num_threads(2)
-        threads = lambda: len(os.listdir("/proc/self/task"))
+        torch.set_num_threads(2)  # the main thread's pool: one worker beside it
+        tids = lambda: set(os.listdir("/proc/self/task"))
         x = torch.randn(512, 512)
         x @ x
-        pooled = threads()
+        pooled = tids()
         released = thread_pools.release()
-        after = threads()
-        y = (x @ x).sum().item()
-        print(json.dumps({"pooled": pooled, "released": released, "after": after, "again": threads(),
-                          "product": y == y}))
+        # The worker is joined before release() returns, but /proc may list an ended thread a
+        # moment longer (seen once in a full test run).
+        deadline = time.monotonic() + 5
+        while not pooled - tids() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ended = pooled - tids()
+        x @ x
+        print(json.dumps({"released": released, "ended": len(ended), "started": len(tids() - pooled)}))
     """)
     assert seen["released"] is True
-    assert seen["after"] == seen["pooled"] - 1, "the main thread's one pool worker ended"
-    assert seen["again"] == seen["pooled"], "the next parallel region started a pool again"
-    assert seen["product"]
+    assert seen["ended"] == 1, "the main thread's one pool worker ended"
+    assert seen["started"] == 1, "the next parallel region started a worker again"
 
 
 def test_torchs_copy_is_chosen_among_several_and_an_ambiguous_choice_is_none():

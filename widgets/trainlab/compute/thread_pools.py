@@ -8,9 +8,9 @@ then wakes its workers through the kernel. A Python process has a pool on its ma
 as torch is imported; a widget that computes on its worker thread on more than one thread adds a
 second, and both are throttled while either exists, even when the other is idle.
 
-Measured on 2 cores (BENCHMARKS.md, "Round 8"): the explorer's network trained on a worker thread at
-75-117 steps/s while the main thread's idle pool was kept, 248-336 once it was given back (the
-main thread itself: 229-340); a pass on two threads took 151-192 ms against 97-119 ms.
+Measured on 2 cores (BENCHMARKS.md, "Round 8"), on a thread of its own: the dashboard's network
+trained at 100-110 steps/s while the main thread's idle pool was kept, 260-306 once it was given
+back; lab 07's first study took 17-19 s against 13 s.
 
 release() gives the calling thread's pool back (OpenMP 5's omp_pause_resource_all, which libgomp
 implements for the caller's own pool only); the thread's next parallel region starts a new pool,
@@ -57,6 +57,7 @@ def _pause_all() -> Callable[[int], int] | None:
     if pause is not None:
         pause.argtypes, pause.restype = [ctypes.c_int], ctypes.c_int
     return pause
+
 
 def release() -> bool:
     """End the calling thread's idle OpenMP workers; True if there was a runtime to ask and it did
