@@ -5,6 +5,7 @@ process), started only by the tests that ask for it."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,11 @@ os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
 # its kernels, so that a test run neither reuses nor leaves 64 MB files in ~/.cache.
 os.environ["TRAINLAB_WEIGHT_STORE"] = str(_home / "weights")
 
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run's home goes with it: its weight store alone holds about 3 GB after a full run. (The
+    session's servers and kernels have stopped by now: session fixtures end with the last test.)"""
+    shutil.rmtree(_home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
