@@ -64,4 +64,3 @@ def release() -> bool:
     (libgomp refuses inside a parallel region, which a Python caller never is)."""
     pause = _pause_all()
     return pause is not None and pause(_OMP_PAUSE_SOFT) == 0
-
