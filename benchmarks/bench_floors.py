@@ -40,7 +40,6 @@ def product_ms(rows: int, threads: int, repeats: int) -> float:
 
 def best_gflops(repeats: int) -> float:
     """The CPU's best fp32 product rate on every core: a 2048 x 4096 by 4096 x 4096 product."""
-    torch.set_num_threads(torch.get_num_threads())
     ms = product_ms(2048, torch.get_num_threads(), repeats)
     return 2 * 2048 * WIDTH * WIDTH / ms / 1e6
 
